@@ -135,6 +135,7 @@ class Session:
         # question being asked
         self._question: Question | None = None
         self._reasks = 0
+        self._detours = 0
         self._answer_timer_due = False
         # massage plan and clock
         self._plan: list[Segment] = []
@@ -144,6 +145,7 @@ class Session:
         self._points: list[tuple[float, str]] = []
         self._paused_since: float | None = None
         self._segment_open = False
+        self._intro_pending = False
         self._reports = 0
         self._last_instruction: str | None = None
         self._out: list[Action] = []
@@ -280,6 +282,7 @@ class Session:
     def _ask(self, question: Question, fresh: bool = False, prefix: str | None = None) -> None:
         if fresh:
             self._reasks = 0
+            self._detours = 0
         self._question = question
         self._emit(CancelTimer(ANSWER_TIMER))
         if prefix:
@@ -309,6 +312,8 @@ class Session:
         self._apply(question.answers[intent])
 
     def _on_speech_finished(self) -> None:
+        if self._intro_pending and self.state == "massaging":
+            self._start_clock()
         if self._question and self._answer_timer_due:
             self._answer_timer_due = False
             self._emit(StartTimer(ANSWER_TIMER, self.protocol.timing.answer_timeout_s))
@@ -332,9 +337,17 @@ class Session:
         # Anything else during narration is ignored: noise must not change the session.
 
     def _after_command(self) -> None:
-        """A command answered during a question: ask the question again, not counted."""
+        """A command answered during a question: ask the question again.
+
+        It does not use up a try, unless commands keep coming instead of an answer
+        (a TV, say): past `max_detours` each one counts as an unclear answer.
+        """
         if self._question:
-            self._ask(self._question)
+            self._detours += 1
+            if self._detours > self.protocol.timing.max_detours:
+                self._reask(self._question.hint)
+            else:
+                self._ask(self._question)
 
     def _cmd_stop(self) -> None:
         self._apply(self.protocol.flow["stopped"])
@@ -441,7 +454,10 @@ class Session:
         if name == ANSWER_TIMER and self._question:
             self._reask("reask.silence")
         elif name == STEP_TIMER and self.state == "massaging":
-            self._advance_step()
+            if self._intro_pending:
+                self._start_clock()  # the instruction took too long to play: start anyway
+            else:
+                self._advance_step()
         elif name == PAUSE_TIMER and self.state == "paused" and self._paused_since is not None:
             timing = self.protocol.timing
             if self._now - self._paused_since >= timing.pause_max_s:
@@ -516,7 +532,7 @@ class Session:
                       foot=seg.foot, duration=spoken_duration(foot_s))
             self._remind(self.protocol.foot_reminders, seg.foot)
         self._active_before = 0.0
-        self._running_since = self._now
+        self._running_since = None
         self._segment_open = True
         self._emit(StepStarted(seg.foot, seg.step.id, seg.planned_s))
         for rule in seg.step.rules:
@@ -525,6 +541,13 @@ class Session:
         self._last_instruction = seg.step.intro
         self._say(seg.step.intro, **self._values())
         self._points = self._schedule(seg)
+        # Technique time starts once the instruction has been heard (SpeechFinished).
+        self._intro_pending = True
+        self._emit(StartTimer(STEP_TIMER, self.protocol.timing.intro_max_s))
+
+    def _start_clock(self) -> None:
+        self._intro_pending = False
+        self._running_since = self._now
         self._arm_step_timer()
 
     def _schedule(self, seg: Segment) -> list[tuple[float, str]]:
@@ -588,6 +611,7 @@ class Session:
         self._emit(CancelTimer(PAUSE_TIMER))
         self.resume()
         self._emit(Listen("narration"))
+        self._intro_pending = False
         self._running_since = self._now
         if not quiet:
             self._arm_step_timer()
@@ -599,5 +623,6 @@ class Session:
         self._paused_since = None
         self._active_before = 0.0
         self._segment_open = False
+        self._intro_pending = False
         self._emit(CancelTimer(STEP_TIMER))
         self._emit(StepDone(seg.foot, seg.step.id, round(active, 3)))

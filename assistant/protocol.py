@@ -45,10 +45,12 @@ class Voice:
 class Timing:
     answer_timeout_s: float
     max_reasks: int
+    max_detours: int
     wait_timeout_s: float
     pause_reminder_s: float
     pause_reminder_every_s: float
     pause_max_s: float
+    intro_max_s: float
     cue_interval_s: float
     cue_quiet_before_end_s: float
     time_note_before_end_s: float
