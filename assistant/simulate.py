@@ -37,6 +37,7 @@ from .events import (
     TimerFired,
 )
 from .intents import Grammars
+from .memory import add_db_argument
 from .protocol import Protocol
 from .script import After, InStep, ScriptedUser
 
@@ -324,6 +325,7 @@ def run_interactive(sim: Simulation, read: Callable[[str], str] = input) -> None
 def run_simulate(args: argparse.Namespace) -> int:
     from .cli import UserError
     from .intents import GrammarError
+    from .memory import no_memory, open_memory
     from .protocol import ProtocolError, load_protocol
     from .script import ScriptError, read_script
 
@@ -334,11 +336,22 @@ def run_simulate(args: argparse.Namespace) -> int:
     except (ProtocolError, GrammarError, ScriptError) as exc:
         raise UserError(str(exc)) from exc
     printer = _json_printer(sys.stdout) if args.json else _text_printer(sys.stdout)
-    sim = Simulation(protocol, grammars, user=user, emit=printer)
-    if user is not None:
-        sim.run()
-    else:
-        run_interactive(sim)
+    # Simulated sessions are remembered only when asked to, so trying things out
+    # never fills the user's own history.
+    memory = open_memory(args.db) if args.db else no_memory()
+    try:
+        try:
+            adaptation = memory.adaptation(protocol)
+        except ProtocolError as exc:
+            raise UserError(str(exc)) from exc
+        sim = Simulation(protocol, grammars, user=user, adaptation=adaptation, emit=printer,
+                         observers=(memory.begin("simulate", adaptation),))
+        if user is not None:
+            sim.run()
+        else:
+            run_interactive(sim)
+    finally:
+        memory.close()
     return 0
 
 
@@ -351,4 +364,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--script", metavar="FILE", help="play a scripted user (see README)")
     p.add_argument("--json", action="store_true", help="print one JSON object per event")
     p.add_argument("--protocol", metavar="FILE", help="another protocol file (default: built in)")
+    add_db_argument(p, help="remember the session in this history database, and adapt to it"
+                            " (default: simulated sessions are not remembered)")
     p.set_defaults(func=run_simulate)
