@@ -10,6 +10,7 @@ import sys
 # whose parsers set `func=callable(args) -> int`.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "assistant.simulate",
+    "assistant.recognition.cli",
     "assistant.memory.cli",
 )
 

@@ -1,0 +1,41 @@
+"""The phrase lists a recogniser listens for, built from the hassil templates.
+
+Engines never read the templates themselves: they get word sequences and the intent of
+each from here, so the matcher and the recognisers cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from assistant.intents import Grammars
+
+
+@dataclass(frozen=True)
+class PhraseSet:
+    """Every phrase of one named grammar, with the intent each one says."""
+
+    grammar: str
+    intents: tuple[str, ...]
+    by_phrase: dict[str, str]
+    """Phrase text (lower case, single spaces) -> intent. Earlier intents win ties."""
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        return frozenset(w for phrase in self.by_phrase for w in phrase.split())
+
+    def intent_of(self, text: str) -> str | None:
+        """The intent of an exact phrase of this grammar, else None."""
+        return self.by_phrase.get(" ".join(text.lower().split()))
+
+
+def phrase_set(grammars: Grammars, grammar: str) -> PhraseSet:
+    """The phrases of `grammar`; a phrase shared by two intents goes to the earlier one."""
+    intents = grammars.intent_names(grammar)
+    lists = grammars.phrases(grammar)
+    by_phrase: dict[str, str] = {}
+    for intent in intents:
+        for phrase in lists.get(intent, []):
+            by_phrase.setdefault(phrase, intent)
+    return PhraseSet(grammar, intents, by_phrase)

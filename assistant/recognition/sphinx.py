@@ -1,0 +1,186 @@
+"""The built-in engine: PocketSphinx with the English model its PyPI wheel ships.
+
+Rejection is a likelihood-ratio test. A closed grammar of the phrases always finds its
+best phrase, even in a cough; a free phone loop (allphone search) decodes the same audio
+with no vocabulary at all. Speech that really is a phrase scores nearly as well under the
+grammar as under the phone loop; other words, noise and near-homophones ("top" for
+"stop") score much worse, because the grammar has to force phones that are not there.
+The per-frame score difference is the test statistic; its threshold was measured with
+`scripts/bench_recognition.py` (see docs/BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.intents import Grammars
+from assistant.recognition.fsg import phrase_priors, trie_transitions
+from assistant.recognition.phrases import PhraseSet, phrase_set
+from assistant.recognition.stability import PartialGate
+from assistant.recognition.types import Hypothesis, RecognizerError
+
+SAMPLE_RATE = 16000
+FRAME_S = 0.01
+MAX_UTTERANCE_S = 8.0
+# Words of our templates missing from cmudict, spelt in its phone set.
+EXTRA_PRONUNCIATIONS = {"tingles": "T IH NG G AH L Z"}
+
+
+@dataclass(frozen=True)
+class SphinxSettings:
+    """Tuning of the rejection, measured in docs/BENCHMARKS.md."""
+
+    threshold: float = -7.0
+    """Minimum of (grammar score - phone-loop score) per 10 ms frame, in log-1.0001 units."""
+    phone_lw: float = 1.0
+    """Language weight of the phone bigram in the phone loop."""
+    scale: float = 4.0
+    """Spread of the logistic that turns the score ratio into a 0..1 confidence."""
+
+
+class SphinxRecognizer:
+    """Streaming keyword-phrase recogniser with likelihood-ratio rejection."""
+
+    sample_rate = SAMPLE_RATE
+
+    def __init__(self, grammars: Grammars | None = None, model: str | Path | None = None,
+                 settings: SphinxSettings = SphinxSettings()) -> None:
+        try:
+            from pocketsphinx import Decoder, Endpointer, get_model_path
+        except ImportError:
+            raise RecognizerError("PocketSphinx is not installed; run `.venv/bin/pip install pocketsphinx`") from None
+        root = Path(model) if model else Path(get_model_path())
+        hmm, dic, phone_lm = root / "en-us" / "en-us", root / "en-us" / "cmudict-en-us.dict", root / "en-us" / "en-us-phone.lm.bin"
+        for path in (hmm, dic, phone_lm):
+            if not path.exists():
+                raise RecognizerError(f"the PocketSphinx English model is missing ({path}); "
+                                      f"reinstall it with `.venv/bin/pip install --force-reinstall pocketsphinx`")
+        self.settings = settings
+        self.grammars = grammars or Grammars()
+        try:
+            self._cmd = Decoder(hmm=str(hmm), dict=str(dic), lm=None, loglevel="FATAL",
+                                beam=1e-40, wbeam=1e-30)
+            self._loop = Decoder(hmm=str(hmm), allphone=str(phone_lm), lw=settings.phone_lw,
+                                 beam=1e-20, pbeam=1e-20, loglevel="FATAL")
+        except (RuntimeError, ValueError) as exc:
+            raise RecognizerError(f"the PocketSphinx model in {root} cannot be loaded ({exc}); "
+                                  f"reinstall it with `.venv/bin/pip install --force-reinstall pocketsphinx`") from None
+        for word, phones in EXTRA_PRONUNCIATIONS.items():
+            if self._cmd.lookup_word(word) is None:
+                self._cmd.add_word(word, phones, True)
+        self._vad = Endpointer(window=0.3, ratio=0.7, sample_rate=SAMPLE_RATE)
+        self._frame_bytes = self._vad.frame_bytes
+        self._loaded: dict[str, PhraseSet] = {}
+        self._gate = PartialGate()
+        self._pending = b""
+        self._in_utt = False
+        self._utt_frames = 0
+        self.phrases: PhraseSet
+        self.set_grammar("narration")
+
+    # --- Recognizer protocol ------------------------------------------------------
+
+    def set_grammar(self, grammar: str) -> None:
+        if grammar not in self._loaded:
+            self._loaded[grammar] = self._build(grammar)
+        self.reset()
+        self.phrases = self._loaded[grammar]
+        self._cmd.activate_search(grammar)
+
+    def accept(self, pcm: bytes) -> Hypothesis | None:
+        data = self._pending + pcm
+        n = len(data) - len(data) % self._frame_bytes
+        self._pending = data[n:]
+        found = None
+        for i in range(0, n, self._frame_bytes):
+            speech = self._vad.process(data[i:i + self._frame_bytes])
+            hyp = self._frame(speech)
+            found = found or hyp
+        return found
+
+    def finish(self) -> Hypothesis | None:
+        """End of the stream: decide on the utterance still open, if any."""
+        self._pending = b""
+        return self._end() if self._in_utt else None
+
+    def reset(self) -> None:
+        if self._in_utt:
+            self._cmd.end_utt()
+            self._loop.end_utt()
+        self._in_utt = False
+        self._pending = b""
+        self._gate.reset()
+
+    # --- internals ----------------------------------------------------------------
+
+    def _build(self, grammar: str) -> PhraseSet:
+        """Add the grammar's phrases as a weighted word trie; phrases with unknown words are dropped."""
+        phrases = phrase_set(self.grammars, grammar)
+        usable = {p: i for p, i in phrases.by_phrase.items()
+                  if all(self._cmd.lookup_word(w) is not None for w in p.split())}
+        if not usable:
+            raise RecognizerError(f"grammar {grammar!r} has no phrase PocketSphinx can pronounce")
+        start, final, transitions = trie_transitions(phrase_priors(usable))
+        self._cmd.add_fsg(grammar, self._cmd.create_fsg(grammar, start, final, transitions))
+        return PhraseSet(grammar, phrases.intents, usable)
+
+    def _frame(self, speech: bytes | None) -> Hypothesis | None:
+        if speech is not None:
+            if not self._in_utt:
+                self._cmd.start_utt()
+                self._loop.start_utt()
+                self._in_utt, self._utt_frames = True, 0
+                self._gate.reset()
+            self._cmd.process_raw(speech)
+            self._loop.process_raw(speech)
+            self._utt_frames += 1
+            if self._utt_frames * self._vad.frame_length >= MAX_UTTERANCE_S:
+                return self._end()
+            if self._utt_frames % 3 == 0 and not self._gate.fired:
+                return self._partial()
+            return None
+        if self._in_utt and not self._vad.in_speech:
+            return self._end()
+        return None
+
+    def _partial(self) -> Hypothesis | None:
+        hyp = self._cmd.hyp()
+        text = hyp.hypstr if hyp else ""
+        now = self._utt_frames * self._vad.frame_length
+        if self._gate.update(text, self.phrases.intent_of(text) is not None, now):
+            return self._judge(text, final=False)
+        return None
+
+    def _end(self) -> Hypothesis | None:
+        self._cmd.end_utt()
+        self._loop.end_utt()
+        self._in_utt = False
+        if self._gate.fired:
+            return None
+        hyp = self._cmd.hyp()
+        return self._judge(hyp.hypstr if hyp else "", final=True)
+
+    def _judge(self, text: str, final: bool) -> Hypothesis | None:
+        intent = self.phrases.intent_of(text)
+        if intent is None:
+            return None
+        ratio = self._ratio()
+        if ratio is None or ratio < self.settings.threshold:
+            return None
+        confidence = 1.0 / (1.0 + math.exp(-(ratio - self.settings.threshold) / self.settings.scale))
+        return Hypothesis(text, intent, round(confidence, 3), final)
+
+    def _ratio(self) -> float | None:
+        """Per-frame log-likelihood ratio of the grammar path against the phone loop."""
+        cmd, loop = self._cmd.hyp(), self._loop.hyp()
+        frames = self._cmd.n_frames()
+        if not cmd or not loop or frames <= 0 or cmd.score <= 0 or loop.score <= 0:
+            return None
+        log_base = math.log(1.0001)
+        return (math.log(cmd.score) - math.log(loop.score)) / log_base / frames
+
+    def score_ratio(self) -> float | None:
+        """The last utterance's ratio, for benchmarks that sweep the threshold."""
+        return self._ratio()

@@ -1,0 +1,39 @@
+"""What every recogniser returns and raises; kept apart so engines need not import each other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One recognised phrase."""
+
+    text: str
+    """The words heard, lower case."""
+    intent: str | None
+    """Intent name from the grammars; None for clear speech outside the grammar."""
+    confidence: float
+    """0..1; how sure the engine is that this phrase, and not something else, was said."""
+    final: bool
+    """False when acted on from a partial result, before the utterance ended."""
+
+
+class RecognizerError(Exception):
+    """The recogniser cannot run; the message is one sentence that includes the fix."""
+
+
+class Recognizer(Protocol):
+    """A streaming command recogniser for one named grammar at a time."""
+
+    sample_rate: int
+
+    def set_grammar(self, grammar: str) -> None:
+        """Listen for the phrases of this grammar (a name from grammars/grammars.yaml)."""
+
+    def accept(self, pcm: bytes) -> Hypothesis | None:
+        """Feed 16-bit mono PCM; a Hypothesis as soon as a phrase is certain, else None."""
+
+    def reset(self) -> None:
+        """Drop the current utterance."""
