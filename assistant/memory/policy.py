@@ -71,8 +71,9 @@ def difficulty(session: SessionRecord, policy: Policy) -> str | None:
 def difficult_run(history: Sequence[SessionRecord], now: datetime, policy: Policy) -> list[str]:
     """Reasons of the latest run of difficult sessions, newest first.
 
-    Sessions with no massage (a red flag, a 'no' to starting) say nothing about how
-    massage suits the feet, so they neither count nor break the run.
+    Sessions with no massage (a red flag, a 'no' to starting), and cut-off ones with
+    no report, say nothing about how massage suits the feet: they neither count nor
+    break the run.
     """
     since = now - timedelta(days=policy.lookback_days)
     run: list[str] = []
@@ -82,6 +83,8 @@ def difficult_run(history: Sequence[SessionRecord], now: datetime, policy: Polic
         if not session.massaged:
             continue
         why = difficulty(session, policy)
+        if why is None and session.interrupted:
+            continue
         if why is None:
             break
         run.append(why)
