@@ -1,0 +1,1 @@
+"""Sound devices, resampling and self-echo suppression for the live assistant."""

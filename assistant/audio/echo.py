@@ -1,0 +1,171 @@
+"""Keeping the assistant's own voice out of what the recogniser hears.
+
+We own the playback signal: every block the speaker plays is kept here, and each
+microphone frame is paired with what was playing when it was captured. libspeexdsp
+subtracts the echo (its adaptive filter learns the room) and suppresses what is left.
+
+Both streams run without pause, so they are paired by sample count, not by each
+block's timestamp: the timestamps jitter by milliseconds, and an adaptive filter
+fed a jittering reference never converges. The timestamps only set the first pairing (from the latest block);
+a cross-correlation check then corrects it if the echo falls outside the filter.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+
+import numpy as np
+
+from assistant.audio.resample import Resampler
+from assistant.audio.speex import SpeexEchoCanceller
+
+RATE = 16000
+FRAME = 160  # 10 ms
+LEAD_S = 0.010
+"""Pair each microphone frame with the reference this much earlier: the echo must lag it."""
+MAX_HOLD_S = 0.080
+"""Hold a microphone frame at most this long for its reference to be played."""
+TAIL_MS = 250
+CHECK_EVERY_S = 1.0
+WINDOW_S = 1.0
+
+
+class ReferenceBuffer:
+    """What the speaker played, at 16 kHz, as one continuous stream of samples."""
+
+    def __init__(self, device_rate: int, seconds: float = 8.0) -> None:
+        self._resample = Resampler(device_rate, RATE)
+        self._pending: deque[tuple[np.ndarray, float]] = deque()
+        self._ring = np.zeros(int(seconds * RATE), dtype=np.float32)
+        self.written = 0
+        self._latest: tuple[float, int] | None = None
+        self._lock = threading.Lock()
+
+    def tap(self, block: np.ndarray, when: float) -> None:
+        """From the output callback: only a copy; the reader does the work."""
+        self._pending.append((block.copy(), when))
+
+    def _drain(self) -> None:
+        while self._pending:
+            block, when = self._pending.popleft()
+            out = self._resample(block)
+            self._latest = (when, self.written)
+            cap = len(self._ring)
+            idx = (self.written + np.arange(len(out))) % cap
+            self._ring[idx] = out
+            self.written += len(out)
+
+    def index_at(self, when: float) -> int | None:
+        """The sample index played at time `when`, by the latest block's timestamp."""
+        with self._lock:
+            self._drain()
+            if self._latest is None:
+                return None
+            t0, i0 = self._latest
+            return i0 + int(round((when - t0) * RATE))
+
+    def written_now(self) -> int:
+        with self._lock:
+            self._drain()
+            return self.written
+
+    def read(self, start: int, n: int) -> np.ndarray:
+        """Samples `start`..`start+n` (zeros where not yet played or forgotten)."""
+        with self._lock:
+            self._drain()
+            out = np.zeros(n, dtype=np.float32)
+            lo, hi = max(start, self.written - len(self._ring)), min(start + n, self.written)
+            if hi > lo:
+                out[lo - start : hi - start] = self._ring[np.arange(lo, hi) % len(self._ring)]
+            return out
+
+
+def estimate_lag(mic: np.ndarray, ref: np.ndarray, max_lag: int) -> tuple[int, float]:
+    """Samples by which `mic` lags `ref` (GCC-PHAT), and how clear the peak is (peak/mean)."""
+    n = len(mic) + len(ref)
+    size = 1 << (n - 1).bit_length()
+    spec = np.fft.rfft(mic, size) * np.conj(np.fft.rfft(ref, size))
+    spec /= np.abs(spec) + 1e-9
+    cc = np.fft.irfft(spec, size)
+    cc = np.concatenate([cc[-max_lag:], cc[: max_lag + 1]])
+    k = int(np.argmax(np.abs(cc)))
+    clarity = float(np.abs(cc[k]) / (np.mean(np.abs(cc)) + 1e-12))
+    return k - max_lag, clarity
+
+
+class EchoSuppressor:
+    """Microphone blocks (any rate, with capture times) in; clean 16 kHz frames out."""
+
+    def __init__(self, mic_rate: int, reference: ReferenceBuffer | None, tail_ms: int = TAIL_MS) -> None:
+        self._resample = Resampler(mic_rate, RATE)
+        self._reference = reference
+        self._aec = SpeexEchoCanceller(RATE, FRAME, tail_ms) if reference is not None else None
+        self._tail = RATE * tail_ms // 1000
+        self._buf = np.zeros(0, dtype=np.float32)
+        self._mic_index = 0
+        self._offset: int | None = None
+        """Reference index minus microphone index for the pairing."""
+        self._history: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=int(WINDOW_S * RATE / FRAME))
+        self._since_check = 0
+        self._candidate: int | None = None
+        self._aligned = False
+        self.echo_level = 0.0
+        """RMS of the reference paired with the last frame: how loud we were talking."""
+
+    def process(self, block: np.ndarray, when: float) -> list[np.ndarray]:
+        """Int16 16 kHz frames of 10 ms, echo removed, for what is complete so far."""
+        out = self._resample(block)
+        if self._offset is None and self._reference is not None:
+            start = self._reference.index_at(when - len(self._buf) / RATE - LEAD_S)
+            if start is not None:
+                self._offset = start - self._mic_index
+        self._buf = np.concatenate([self._buf, out])
+        frames = []
+        while len(self._buf) >= FRAME:
+            if self._waiting_for_reference():
+                break
+            frame, self._buf = self._buf[:FRAME], self._buf[FRAME:]
+            pcm = (np.clip(frame, -1.0, 1.0) * 32767).astype(np.int16)
+            if self._aec is not None and self._offset is not None:
+                played = self._reference.read(self._mic_index + self._offset, FRAME)
+                self.echo_level = float(np.sqrt(np.mean(played**2)))
+                self._history.append((frame, played))
+                self._maybe_realign()
+                pcm = self._aec.process(pcm, (np.clip(played, -1.0, 1.0) * 32767).astype(np.int16))
+            frames.append(pcm)
+            self._mic_index += FRAME
+        return frames
+
+    def _waiting_for_reference(self) -> bool:
+        """True while the paired reference is not written yet and we may still wait."""
+        if self._aec is None or self._offset is None or len(self._buf) > MAX_HOLD_S * RATE:
+            return False
+        return self._mic_index + self._offset + FRAME > self._reference.written_now()
+
+    def _maybe_realign(self) -> None:
+        """Move the pairing if the echo drifted out of the filter's reach."""
+        self._since_check += 1
+        every = CHECK_EVERY_S if self._aligned else CHECK_EVERY_S / 2
+        if self._since_check < every * RATE / FRAME or len(self._history) < self._history.maxlen:
+            return
+        self._since_check = 0
+        mic = np.concatenate([m for m, _ in self._history])
+        ref = np.concatenate([r for _, r in self._history])
+        if np.std(ref) < 1e-3 or np.std(mic) < 1e-4:
+            return
+        lag, clarity = estimate_lag(mic, ref, self._tail)
+        if clarity < 8.0:
+            self._candidate = None
+            return
+        target = int(LEAD_S * RATE)
+        inside = FRAME // 2 <= lag <= self._tail - 2 * FRAME
+        self._aligned = self._aligned or inside
+        # Once aligned, move only on two agreeing estimates: the user talking over us can fake one.
+        if inside or (self._aligned and (self._candidate is None or abs(self._candidate - lag) > 2)):
+            self._candidate = None if inside else lag
+            return
+        self._offset += target - lag
+        self._candidate = None
+        self._aligned = True
+        self._history.clear()

@@ -1,0 +1,66 @@
+"""The last line of defence against obeying our own voice.
+
+Echo cancellation removes most of the assistant's voice from the microphone, but not
+all of it, least of all in the first seconds before the filter has learnt the room.
+So a command is not taken while the assistant is, or was a moment ago, saying those
+very words ("Say stop, pause, or that hurts"). The window is short: a real "stop"
+later in the line, or after it, still counts.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+WINDOW_S = 2.5
+"""How far back a played sentence can still be the source of what was heard."""
+
+
+@dataclass(frozen=True)
+class Played:
+    start: float
+    end: float
+    words: tuple[str, ...]
+
+
+def words(text: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"[a-z']+", text.lower()))
+
+
+def contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
+    """`needle` as consecutive words of `haystack`."""
+    n = len(needle)
+    return n > 0 and any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+class SelfEchoGuard:
+    """Remembers what was played when, and says whether a phrase heard is our own."""
+
+    def __init__(self, window_s: float = WINDOW_S) -> None:
+        self.window_s = window_s
+        self._played: deque[Played] = deque(maxlen=64)
+        self._lock = threading.Lock()
+
+    def played(self, text: str, start: float, duration: float) -> None:
+        """A clip started reaching the speaker at `start` (the player's clock)."""
+        with self._lock:
+            self._played.append(Played(start, start + duration, words(text)))
+
+    def cut(self, now: float) -> None:
+        """The speaker was cut: what was queued to play after `now` is never heard."""
+        with self._lock:
+            self._played = deque(
+                (Played(p.start, min(p.end, now), p.words) for p in self._played if p.start < now),
+                maxlen=64,
+            )
+
+    def is_own(self, heard: str, now: float) -> bool:
+        """True if the phrase was being played in the last `window_s` seconds."""
+        said = words(heard)
+        with self._lock:
+            return any(
+                p.end >= now - self.window_s and p.start <= now and contains(p.words, said)
+                for p in self._played
+            )
