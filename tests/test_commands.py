@@ -6,7 +6,7 @@ import pytest
 
 from assistant.dialogue import Session, spoken_duration
 from assistant.events import Heard, SessionEnded, SetVoice, StopSpeaking
-from conftest import ALL_CLEAR, end_reason, kinds, rules, said, technique_by_foot
+from session_helpers import ALL_CLEAR, end_reason, kinds, rules, said, technique_by_foot
 
 
 def step_span(events, foot, step):

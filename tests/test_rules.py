@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import ALL_CLEAR, end_reason, kinds, rules, said, technique_by_foot
+from session_helpers import ALL_CLEAR, end_reason, kinds, rules, said, technique_by_foot
 
 CHECK_RULES = {"skin.broken", "inflammation", "circulation", "sensitive.areas"}
 REQUIRED_RULES = CHECK_RULES | {
