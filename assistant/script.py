@@ -70,8 +70,10 @@ def parse_script(text: str, name: str = "script") -> list[Line]:
 def read_script(path: str | Path) -> list[Line]:
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScriptError(f"cannot read the script {path}: {exc}") from exc
+    except OSError as exc:
+        raise ScriptError(f"cannot read the script {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ScriptError(f"the script {path} is not text (UTF-8): {exc.reason}") from exc
     return parse_script(text, str(path))
 
 
