@@ -13,7 +13,7 @@ from assistant.memory import Memory
 from assistant.protocol import Protocol, load_protocol
 from assistant.script import ScriptedUser, parse_script
 from assistant.simulate import Simulation
-from memory_helpers import Clock
+from .memory_helpers import Clock
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import pytest
 from assistant.cli import main
 from assistant.memory import open_memory
 from assistant.memory.schema import VERSION
-from memory_helpers import ALL_CLEAR
+from .memory_helpers import ALL_CLEAR
 
 
 def _files(folder: Path) -> dict[str, bytes]:

@@ -13,7 +13,7 @@ import pytest
 
 from assistant.memory import open_memory
 from assistant.protocol import load_protocol
-from memory_helpers import ALL_CLEAR, REPO
+from .memory_helpers import ALL_CLEAR, REPO
 
 # Runs sessions back to back, recording each; from the third on, each event is slowed
 # down so that the kill lands while a session is going on.

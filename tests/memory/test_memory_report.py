@@ -11,7 +11,7 @@ from assistant.memory import open_memory
 from assistant.memory.history import table
 from assistant.memory.report import write_report
 from assistant.memory.summary import summarise
-from memory_helpers import CHECK_NO, PAIN_WORSE
+from .memory_helpers import CHECK_NO, PAIN_WORSE
 
 RED_FLAG = "when ready: yes\nwhen skin.broken: no\nwhen inflammation: yes\n"
 BETTER = CHECK_NO + "when feel: better\n"

@@ -6,7 +6,7 @@ import json
 
 from assistant.cli import main
 from assistant.memory import Memory, open_memory
-from memory_helpers import ALL_CLEAR, CHECK_NO, PAIN_WORSE, planned_of, rules_of
+from .memory_helpers import ALL_CLEAR, CHECK_NO, PAIN_WORSE, planned_of, rules_of
 
 FEEL_BETTER = CHECK_NO + "when feel: better\n"
 FEEL_WORSE = CHECK_NO + "when feel: worse\n"
