@@ -65,6 +65,12 @@ def _check_file(path: Path) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the folder {path.parent}: {exc.strerror or exc}") from exc
+        try:  # health notes: readable by this user only (SQLite gives its -wal and -shm the same)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise StoreError(f"cannot create {path}: {exc.strerror or exc}") from exc
         return
     if not path.is_file():
         raise StoreError(f"{path} is not a file")

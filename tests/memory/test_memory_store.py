@@ -46,6 +46,7 @@ def test_a_new_database_is_created_in_wal_mode_at_the_current_version(db):
     memory = open_memory(db)
     assert memory.enabled and db.is_file()
     memory.close()
+    assert db.stat().st_mode & 0o077 == 0  # health notes: this user only
     raw = sqlite3.connect(db)
     assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert raw.execute("PRAGMA user_version").fetchone() == (VERSION,)
