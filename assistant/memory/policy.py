@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import yaml
 
@@ -40,7 +40,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
     path = Path(path) if path else PROTOCOL_PATH
     try:
         with open(path, encoding="utf-8") as f:
-            raw = (yaml.safe_load(f) or {}).get("memory")
+            raw: Any = (yaml.safe_load(f) or {}).get("memory")
         if raw is None and path != PROTOCOL_PATH:
             return load_policy(PROTOCOL_PATH)
         policy = Policy(

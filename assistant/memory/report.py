@@ -50,6 +50,11 @@ def _overview(s: Summary) -> list[str]:
     ]
 
 
+def _found(rule: str | None, rules: Mapping[str, Rule]) -> str:
+    """What a red flag means, in the guide's words."""
+    return rules[rule].guide if rule is not None and rule in rules else str(rule)
+
+
 def sections(s: Summary, rules: Mapping[str, Rule]) -> list[tuple[str, list[Block]]]:
     """The report's content, format-free."""
     tz = s.end.tzinfo
@@ -58,8 +63,7 @@ def sections(s: Summary, rules: Mapping[str, Rule]) -> list[tuple[str, list[Bloc
                          str(w.reports), str(w.worse)) for w in s.weeks))
     flags: list[Block] = (
         [Table(("Date", "What the check found"),
-               tuple((when(f.started_at, tz), rules[f.red_flag].guide if f.red_flag in rules
-                      else str(f.red_flag)) for f in s.red_flags))]
+               tuple((when(f.started_at, tz), _found(f.red_flag, rules)) for f in s.red_flags))]
         if s.red_flags else ["None in this period."]
     )
     latest = s.sessions[-MAX_SESSION_ROWS:]

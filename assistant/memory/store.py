@@ -178,9 +178,10 @@ class Store:
             " coalesce((SELECT max(t) FROM reports WHERE session_id = :s), 0))"
             " FROM sessions WHERE id = :s", {"s": session},
         ).fetchone()
-        if row is None:
+        started = _parse(row[0]) if row else None
+        if started is None:
             return
-        ended = _parse(row[0]) + timedelta(seconds=row[1])  # type: ignore[operator]
+        ended = started + timedelta(seconds=row[1])
         self.conn.execute(
             "UPDATE sessions SET status = 'interrupted', ended_at = ? WHERE id = ? AND status = 'running'",
             (_iso(ended), session),
