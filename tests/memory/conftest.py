@@ -1,4 +1,7 @@
-"""Fixtures for the session memory: tmp databases, a settable clock, whole simulated sessions."""
+"""Fixtures for the session memory: tmp databases, a settable clock, whole simulated sessions.
+
+`protocol` and `grammars` come from tests/conftest.py.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +13,10 @@ import pytest
 from assistant.dialogue import Adaptation
 from assistant.intents import Grammars
 from assistant.memory import Memory
-from assistant.protocol import Protocol, load_protocol
+from assistant.protocol import Protocol
 from assistant.script import ScriptedUser, parse_script
 from assistant.simulate import Simulation
 from .memory_helpers import Clock
-
-
-@pytest.fixture(scope="session")
-def protocol() -> Protocol:
-    return load_protocol()
-
-
-@pytest.fixture(scope="session")
-def grammars() -> Grammars:
-    return Grammars()
 
 
 @pytest.fixture
