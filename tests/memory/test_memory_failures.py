@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -107,3 +108,15 @@ def test_history_with_no_database_says_so_and_creates_nothing(tmp_path, capsys):
 def test_bad_options_give_a_clear_message(tmp_path, capsys, argv, expected):
     assert main(argv + ["--db", str(tmp_path / "h.db")]) == 1
     assert expected in capsys.readouterr().err
+
+
+def test_simulate_with_a_corrupt_db_runs_the_session_and_says_why(tmp_path, capsys):
+    path = tmp_path / "history.db"
+    content = os.urandom(2048)
+    path.write_bytes(content)
+    assert main(["simulate", "--script", str(ALL_CLEAR), "--db", str(path), "--json"]) == 0
+    captured = capsys.readouterr()
+    last = json.loads(captured.out.splitlines()[-1])
+    assert (last["kind"], last["reason"]) == ("end", "completed")
+    assert "cannot use the session memory" in captured.err and "Traceback" not in captured.err
+    assert path.read_bytes() == content
