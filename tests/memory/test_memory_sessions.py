@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from assistant.cli import main
+from assistant.dialogue import Session
 from assistant.memory import Memory, open_memory
+from assistant.memory.policy import load_policy
 from .memory_helpers import ALL_CLEAR, CHECK_NO, PAIN_WORSE, planned_of, rules_of
 
 FEEL_BETTER = CHECK_NO + "when feel: better\n"
 FEEL_WORSE = CHECK_NO + "when feel: worse\n"
+POLICY = load_policy()
 
 
 def test_a_session_is_recorded_with_answers_rules_steps_reports_and_feeling(db, clock, session):
@@ -48,11 +53,11 @@ def test_after_pain_and_worse_the_next_session_is_gentler_and_shorter_and_says_w
     assert "Your last massage was yesterday. Once a day is a good routine." in said
     assert any(text.startswith("Last time, the massage hurt, and your feet felt worse") for text in said)
     assert "Today, keep your touch extra light." in said
-    assert sum(planned_of(second)) == 0.8 * sum(planned_of(first))
+    assert sum(planned_of(second)) == pytest.approx(POLICY.gentle_scale * sum(planned_of(first)))
     assert all(b < a for a, b in zip(planned_of(first), planned_of(second)))
 
 
-def test_a_good_session_brings_back_the_usual_plan(db, clock, session):
+def test_a_good_session_brings_back_the_usual_plan(db, clock, session, protocol):
     with open_memory(db, clock=clock) as memory:
         session(memory, FEEL_WORSE)
         clock.advance(days=1)
@@ -61,10 +66,10 @@ def test_a_good_session_brings_back_the_usual_plan(db, clock, session):
         third = session(memory, FEEL_BETTER)
     assert "monitor.worse" not in rules_of(third)
     assert rules_of(third)[0] == "frequency"
-    assert sum(planned_of(third)) == 2 * 720
+    assert sum(planned_of(third)) == Session(protocol).planned_total_s
 
 
-def test_worse_again_and_again_advises_a_break_and_a_provider(db, clock, session):
+def test_worse_again_and_again_advises_a_break_and_a_provider(db, clock, session, protocol):
     with open_memory(db, clock=clock) as memory:
         for _ in range(3):
             session(memory, FEEL_WORSE)
@@ -73,7 +78,7 @@ def test_worse_again_and_again_advises_a_break_and_a_provider(db, clock, session
     said = [e["text"] for e in fourth.events if e["kind"] == "say"]
     assert any("stop the massages for a while, and talk to your doctor or nurse" in t for t in said)
     assert rules_of(fourth)[:2] == ["frequency", "monitor.worse"]
-    assert sum(planned_of(fourth)) == 0.6 * 2 * 720
+    assert sum(planned_of(fourth)) == pytest.approx(POLICY.min_scale * Session(protocol).planned_total_s)
 
 
 def test_the_voice_the_user_chose_is_remembered(db, clock, session, protocol):
@@ -98,11 +103,11 @@ def test_a_session_closed_before_its_end_is_interrupted_and_the_next_start_says_
     assert [n.line for n in adaptation.opening] == ["memory.interrupted", "memory.since.today"]
 
 
-def test_no_memory_means_the_plain_session(session):
+def test_no_memory_means_the_plain_session(session, protocol):
     memory = Memory(None)
     sim = session(memory, ALL_CLEAR.read_text())
     assert rules_of(sim)[0] == "duration.per_foot"
-    assert sum(planned_of(sim)) == 2 * 720
+    assert sum(planned_of(sim)) == Session(protocol).planned_total_s
 
 
 def test_two_scripted_sessions_with_db_are_listed_by_history_json(tmp_path, capsys):
