@@ -13,7 +13,7 @@ answers nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from transitions import Machine
 
@@ -109,6 +109,15 @@ class Session:
     """One guided session. Feed it events; do what it returns."""
 
     state: str
+    # Triggers that `transitions` adds from TRANSITIONS; each returns whether it fired.
+    greet: Callable[[], bool]
+    begin_check: Callable[[], bool]
+    begin_massage: Callable[[], bool]
+    pause: Callable[[], bool]
+    hurt: Callable[[], bool]
+    resume: Callable[[], bool]
+    close: Callable[[], bool]
+    finish: Callable[[], bool]
 
     def __init__(self, protocol: Protocol, adaptation: Adaptation | None = None) -> None:
         self.protocol = protocol

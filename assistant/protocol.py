@@ -163,9 +163,7 @@ def load_protocol(path: Path | str | None = None) -> Protocol:
     return protocol
 
 
-def _outcome(raw: Mapping[str, Any] | None) -> Outcome | None:
-    if raw is None:
-        return None
+def _outcome(raw: Mapping[str, Any]) -> Outcome:
     return Outcome(
         say=tuple(raw.get("say", ())),
         rule=raw.get("rule"),
@@ -191,7 +189,7 @@ def _build(raw: Mapping[str, Any], path: Path) -> Protocol:
             answers={str(k): _outcome(v) for k, v in q["answers"].items()},
             grammar=q.get("grammar", "answer"),
             hint=q.get("hint", "hint.yes_no"),
-            unclear=_outcome(q.get("unclear")),
+            unclear=_outcome(q["unclear"]) if q.get("unclear") else None,
             safety=bool(q.get("safety", False)),
         )
         for topic, q in raw["questions"].items()
