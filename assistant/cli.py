@@ -12,6 +12,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "assistant.simulate",
     "assistant.recognition.cli",
     "assistant.memory.cli",
+    "assistant.live_cli",
 )
 
 

@@ -29,6 +29,7 @@ MAX_HOLD_S = 0.080
 TAIL_MS = 250
 CHECK_EVERY_S = 1.0
 WINDOW_S = 1.0
+SEARCH_S = 1.0
 
 
 class ReferenceBuffer:
@@ -106,7 +107,7 @@ class EchoSuppressor:
         self._mic_index = 0
         self._offset: int | None = None
         """Reference index minus microphone index for the pairing."""
-        self._history: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=int(WINDOW_S * RATE / FRAME))
+        self._history: deque[np.ndarray] = deque(maxlen=int(WINDOW_S * RATE / FRAME))
         self._since_check = 0
         self._candidate: int | None = None
         self._aligned = False
@@ -130,7 +131,7 @@ class EchoSuppressor:
             if self._aec is not None and self._offset is not None:
                 played = self._reference.read(self._mic_index + self._offset, FRAME)
                 self.echo_level = float(np.sqrt(np.mean(played**2)))
-                self._history.append((frame, played))
+                self._history.append(frame)
                 self._maybe_realign()
                 pcm = self._aec.process(pcm, (np.clip(played, -1.0, 1.0) * 32767).astype(np.int16))
             frames.append(pcm)
@@ -144,17 +145,24 @@ class EchoSuppressor:
         return self._mic_index + self._offset + FRAME > self._reference.written_now()
 
     def _maybe_realign(self) -> None:
-        """Move the pairing if the echo drifted out of the filter's reach."""
+        """Move the pairing if the echo is not where the filter can reach it.
+
+        The last second of microphone is searched for in the reference up to SEARCH_S
+        either side of the current pairing, so even a wrong first guess is found.
+        """
         self._since_check += 1
         every = CHECK_EVERY_S if self._aligned else CHECK_EVERY_S / 2
         if self._since_check < every * RATE / FRAME or len(self._history) < self._history.maxlen:
             return
         self._since_check = 0
-        mic = np.concatenate([m for m, _ in self._history])
-        ref = np.concatenate([r for _, r in self._history])
+        mic = np.concatenate(self._history)
+        first = self._mic_index + FRAME - len(mic)  # index of mic[0]
+        span = int(SEARCH_S * RATE)
+        ref = self._reference.read(first + self._offset - span, len(mic) + 2 * span)
         if np.std(ref) < 1e-3 or np.std(mic) < 1e-4:
             return
-        lag, clarity = estimate_lag(mic, ref, self._tail)
+        k, clarity = estimate_lag(mic, ref, 2 * span)
+        lag = k + span  # samples the echo lags the current pairing
         if clarity < 8.0:
             self._candidate = None
             return

@@ -103,11 +103,13 @@ class VirtualAudio:
         module = int(out.stdout.strip())
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            inputs = self.pactl("list", "short", "sink-inputs").stdout
-            for line in inputs.splitlines():
-                fields = line.split()
-                if len(fields) > 2 and fields[2] == str(module):
-                    self.pactl("set-sink-input-volume", fields[0], f"{int(volume * 65536)}")
+            current = None
+            for line in self.pactl("list", "sink-inputs").stdout.splitlines():
+                line = line.strip()
+                if line.startswith("Sink Input #"):
+                    current = line.split("#")[1]
+                elif line == f"Owner Module: {module}" and current is not None:
+                    self.pactl("set-sink-input-volume", current, f"{int(volume * 65536)}")
                     return module
             time.sleep(0.05)
         raise PulseError("the loopback did not appear")

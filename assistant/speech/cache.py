@@ -16,7 +16,7 @@ import numpy as np
 from assistant.speech.tts import Renderer, Voice, read_wav, sentences, write_wav
 
 CACHE_ENV = "FOOTCARE_SPEECH_CACHE"
-_FORMAT = "1"  # bump when rendering changes in a way the key does not show
+_FORMAT = "2"  # bump when rendering changes in a way the key does not show
 
 
 def default_cache_dir() -> Path:

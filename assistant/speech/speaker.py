@@ -20,6 +20,9 @@ from assistant.speech.player import Player
 from assistant.speech.tts import TTS_RATE, Voice, sentences
 
 
+AFTER_CUT_S = 0.3
+
+
 class Speaker:
     """Queues lines, renders them (cache first) and plays them; `stop()` cuts at once."""
 
@@ -32,6 +35,7 @@ class Speaker:
         self._generation = 0
         self._unrendered = 0  # lines queued but not yet handed to the player
         self._busy = False
+        self._after_cut = False
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="speaker", daemon=True)
         self._thread.start()
@@ -47,6 +51,7 @@ class Speaker:
         with self._lock:
             self._generation += 1
             self.player.cut()
+            self._after_cut = True
         self._jobs.put(("check", self._generation, ""))
 
     def set_voice(self, rate_wpm: int, volume: float) -> None:
@@ -83,6 +88,9 @@ class Speaker:
             clip = resample(self.cache.sentence(sentence, self.voice), TTS_RATE, self.player.rate)
             if not self.player.idle:  # a pause between sentences, none before the first or after the last
                 clip = np.concatenate([pause, clip])
+            elif self._after_cut:  # a moment of silence after a cut: the user hears that we stopped
+                clip = np.concatenate([np.zeros(int(AFTER_CUT_S * self.player.rate), dtype=np.float32), clip])
+            self._after_cut = False
             with self._lock:
                 if generation != self._generation:
                     return

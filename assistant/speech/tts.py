@@ -84,7 +84,16 @@ class Renderer:
             with contextlib.redirect_stdout(io.StringIO()):
                 self._engine.save_to_file(text, str(path))
                 self._engine.runAndWait()
-            return read_wav(path) if path.exists() else np.zeros(0, dtype=np.float32)
+            return trim(read_wav(path)) if path.exists() else np.zeros(0, dtype=np.float32)
+
+
+def trim(samples: np.ndarray, keep_s: float = 0.03, floor: float = 0.003) -> np.ndarray:
+    """Without espeak-ng's leading and trailing silence: pauses are ours to set."""
+    loud = np.flatnonzero(np.abs(samples) > floor)
+    if len(loud) == 0:
+        return samples
+    keep = int(keep_s * TTS_RATE)
+    return samples[max(0, loud[0] - keep) : loud[-1] + keep]
 
 
 def _split(text: str) -> list[str]:

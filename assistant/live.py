@@ -1,0 +1,243 @@
+"""The live session: microphone -> recogniser -> dialogue -> speech, full duplex.
+
+Threads: the audio callbacks only copy; one thread cancels our own echo (it must keep
+pace with the microphone) and sends the clean audio to the recogniser, which runs in a
+process of its own; another thread turns its results into events; the speaker thread
+renders lines; this thread owns the dialogue and its timers. Everything that goes into the session and everything that comes out
+passes through `_feed` and `_act`, where observers (the log, the memory recorder) see
+it with the time, so a new consumer is one more observer.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import wave
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from assistant.audio.echo import EchoSuppressor, ReferenceBuffer
+from assistant.audio.guard import SelfEchoGuard
+from assistant.audio.mic import Microphone
+from assistant.audio.recognizer_process import RecognizerProcess
+from assistant.dialogue import Adaptation, Session
+from assistant.events import (
+    Action,
+    CancelTimer,
+    Event,
+    Heard,
+    Listen,
+    Say,
+    SessionEnded,
+    SetVoice,
+    SpeechFinished,
+    StartTimer,
+    StopSpeaking,
+    TimerFired,
+)
+from assistant.protocol import Protocol
+from assistant.speech.cache import SpeechCache
+from assistant.speech.player import Player
+from assistant.speech.speaker import Speaker
+from assistant.speech.tts import Voice
+
+Observer = Callable[[float, "Event | Action"], None]
+"""Called with (seconds since the session started, event or action)."""
+Notice = Callable[[float, str, dict], None]
+"""Called with (seconds, kind, fields) for what is not an event or action (ignored echo...)."""
+
+CHUNK_FRAMES = 5
+"""10 ms frames sent to the recogniser at a time."""
+QUIET_AFTER_SPEECH_S = 0.5
+"""Phrases outside the grammar are ignored while we speak and this long after."""
+
+
+class LiveError(Exception):
+    """The live session cannot go on (the recogniser failed to start, a device vanished)."""
+
+
+@dataclass(frozen=True)
+class _Failed:
+    message: str
+
+
+class LiveSession:
+    """One spoken session on real devices, from greeting to goodbye."""
+
+    def __init__(
+        self,
+        protocol: Protocol,
+        player: Player,
+        mic: Microphone,
+        cache: SpeechCache,
+        voice: Voice,
+        recognizer: RecognizerProcess,
+        adaptation: Adaptation | None = None,
+        observers: tuple[Observer, ...] = (),
+        notice: Notice | None = None,
+        echo_cancel: bool = True,
+        record_to: str | None = None,
+    ) -> None:
+        self.protocol = protocol
+        self.session = Session(protocol, adaptation)
+        self.player = player
+        self.mic = mic
+        self.observers = observers
+        self._notice = notice or (lambda t, kind, fields: None)
+        self.recognizer = recognizer
+        self._events: queue.Queue[Event | _Failed] = queue.Queue()
+        self._timers: dict[str, float] = {}
+        self._grammar = "narration"
+        self._closing = threading.Event()
+        self._t0 = time.monotonic()
+        self._quiet_since = 0.0
+        self._end_reason: str | None = None
+        self.guard = SelfEchoGuard()
+        reference = ReferenceBuffer(player.rate) if echo_cancel else None
+        player.tap = reference.tap if reference is not None else None
+        player.on_clip = self.guard.played
+        player.on_idle = self._player_idle
+        self.echo = EchoSuppressor(mic.rate, reference)
+        self.speaker = Speaker(player, cache, voice, on_finished=lambda: self._events.put(SpeechFinished()))
+        player.set_volume(protocol.voice.volume)
+        self._record = _open_wav(record_to) if record_to else None
+        self._canceller = threading.Thread(target=self._cancel_echo, name="echo", daemon=True)
+        self._listener = threading.Thread(target=self._listen, name="listener", daemon=True)
+
+    # --- the dialogue thread ---------------------------------------------------------
+
+    def now(self) -> float:
+        return time.monotonic() - self._t0
+
+    def run(self) -> str | None:
+        """Run until the session has ended and its last words are spoken; the end reason."""
+        self.player.start()
+        self.mic.start()
+        self._canceller.start()
+        self._listener.start()
+        self._act(self.session.start(self.now()))
+        while not (self.session.ended and not self.speaker.busy):
+            due = min(self._timers.values(), default=None)
+            timeout = 0.25 if due is None else max(0.0, min(0.25, due - self.now()))
+            try:
+                event = self._events.get(timeout=timeout)
+            except queue.Empty:
+                event = None
+            if isinstance(event, _Failed):
+                raise LiveError(event.message)
+            if event is not None:
+                self._feed(event)
+            for name, at in sorted(self._timers.items(), key=lambda kv: kv[1]):
+                if at <= self.now():
+                    del self._timers[name]
+                    self._feed(TimerFired(name))
+        return self._end_reason
+
+    def close(self) -> None:
+        """Silence at once and release the devices (also after Ctrl-C)."""
+        self._closing.set()
+        self.player.cut()
+        self.speaker.close()
+        for device in (self.mic, self.player):
+            try:
+                device.close()
+            except Exception:  # closing a stream that failed to start: nothing left to free
+                pass
+        for thread in (self._canceller, self._listener):
+            if thread.is_alive():
+                thread.join(timeout=2)
+        self.recognizer.close()
+        if self._record is not None:
+            self._record.close()
+
+    def _feed(self, event: Event) -> None:
+        if self.session.ended:
+            return
+        self._observe(event)
+        self._act(self.session.handle(event, self.now()))
+
+    def _act(self, actions: list[Action]) -> None:
+        for action in actions:
+            self._observe(action)
+            self._do(action)
+
+    def _observe(self, item: Event | Action) -> None:
+        t = self.now()
+        for observer in self.observers:
+            observer(t, item)
+
+    def _do(self, action: Action) -> None:
+        if isinstance(action, Say):
+            self.speaker.say(action.text)
+        elif isinstance(action, StopSpeaking):
+            self.speaker.stop()
+            self.guard.cut(self.player.now())
+        elif isinstance(action, Listen):
+            if action.grammar != self._grammar:
+                self.recognizer.set_grammar(action.grammar)
+            self._grammar = action.grammar
+        elif isinstance(action, StartTimer):
+            self._timers[action.name] = self.now() + action.seconds
+        elif isinstance(action, CancelTimer):
+            self._timers.pop(action.name, None)
+        elif isinstance(action, SetVoice):
+            self.speaker.set_voice(action.rate_wpm, action.volume)
+        elif isinstance(action, SessionEnded):
+            self._end_reason = action.reason
+
+    def _player_idle(self) -> None:
+        self._quiet_since = time.monotonic()
+        self.speaker.player_idle()
+
+    # --- the listener thread ---------------------------------------------------------
+
+    def _cancel_echo(self) -> None:
+        """Microphone -> clean 16 kHz audio -> recogniser, always in time."""
+        chunk: list[bytes] = []
+        while not self._closing.is_set():
+            try:
+                block, when = self.mic.blocks.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            for frame in self.echo.process(block, when):
+                if self._record is not None:
+                    self._record.writeframes(frame.tobytes())
+                chunk.append(frame.tobytes())
+            if len(chunk) >= CHUNK_FRAMES:
+                self.recognizer.accept(b"".join(chunk))
+                chunk = []
+
+    def _listen(self) -> None:
+        """Results from the recogniser's process -> Heard events."""
+        while not self._closing.is_set():
+            result = self.recognizer.poll(timeout=0.2)
+            if result is None:
+                continue
+            kind, payload = result
+            if kind == "error":
+                self._events.put(_Failed(payload))
+                return
+            if kind == "lagging":
+                self._notice(self.now(), "lagging", {"dropped_s": payload})
+            elif kind == "heard":
+                self._heard(payload)
+
+    def _heard(self, hyp) -> None:
+        speaking = self.speaker.busy or time.monotonic() - self._quiet_since < QUIET_AFTER_SPEECH_S
+        if hyp.intent is None and speaking:
+            self._notice(self.now(), "ignored", {"text": hyp.text, "why": "not a command, while speaking"})
+            return
+        if self.guard.is_own(hyp.text, self.player.now()):
+            self._notice(self.now(), "ignored", {"text": hyp.text, "intent": hyp.intent, "why": "own voice"})
+            return
+        self._events.put(Heard(hyp.text, hyp.intent, hyp.confidence))
+
+
+def _open_wav(path: str) -> wave.Wave_write:
+    """What the recogniser hears (after echo cancellation), for diagnosis."""
+    w = wave.open(path, "wb")
+    w.setnchannels(1)
+    w.setsampwidth(2)
+    w.setframerate(16000)
+    return w

@@ -1,0 +1,38 @@
+"""Echo cancellation on a known echo path, without sound devices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.audio.echo import EchoSuppressor, ReferenceBuffer
+from assistant.audio.resample import resample
+from assistant.speech.tts import TTS_RATE, Renderer, Voice
+
+
+@pytest.fixture(scope="module")
+def narration() -> np.ndarray:
+    text = "Now long, light strokes. Glide your hands from your toes up to your ankle. Say stop at any time."
+    clip = Renderer().render(text, Voice())
+    return resample(np.tile(clip, 3), TTS_RATE, 48000) * 0.6
+
+
+@pytest.mark.parametrize("clock_error_s", [0.0, 0.3, -0.4])
+def test_echo_is_cancelled_even_when_the_clocks_disagree(narration, clock_error_s):
+    """Speaker at 48 kHz, microphone at 44.1 kHz, echo 37 ms late at 80 % level."""
+    ref = ReferenceBuffer(48000)
+    canceller = EchoSuppressor(44100, ref)
+    delay = int(0.037 * 48000)
+    echo = resample(np.concatenate([np.zeros(delay), narration[:-delay]]) * 0.8, 48000, 44100)
+    out = []
+    spk_block, mic_block = 480, 441
+    for i in range(len(narration) // spk_block):
+        t = i * 0.01
+        ref.tap(narration[i * spk_block : (i + 1) * spk_block], t)
+        block = echo[i * mic_block : (i + 1) * mic_block]
+        out += canceller.process(block, t + clock_error_s)
+    clean = np.concatenate(out).astype(np.float32) / 32768
+    mic = resample(echo, 44100, 16000)[: len(clean)]
+    tail = slice(len(clean) * 2 // 3, None)  # the last third, the filter has learnt by then
+    erle_db = 10 * np.log10(np.mean(mic[tail] ** 2) / (np.mean(clean[tail] ** 2) + 1e-12))
+    assert erle_db > 25, f"echo only {erle_db:.1f} dB down"

@@ -1,0 +1,59 @@
+"""A whole spoken session through real (virtual) sound devices."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+pytestmark = [pytest.mark.audio, pytest.mark.slow]
+
+READY = ("yes", "go ahead", "yes please", "okay")
+NO = ("no", "nope", "nah", "not really", "none", "nothing", "not at all", "no thank you", "i don't think so")
+PAUSE = ("wait", "pause", "hold on", "just a moment")
+RESUME = ("carry on", "resume", "continue", "go on")
+PAIN = ("that hurts", "ouch", "it hurts", "that's painful")
+STOP = ("stop", "please stop", "stop now", "that's enough")
+
+
+def is_(kind, **fields):
+    return lambda r: r.type == kind and all(r.data.get(k) == v for k, v in fields.items())
+
+
+def answer(user, topic: str, grammar: str, phrases: tuple[str, ...]) -> None:
+    rec = user.wait_for(is_("Listen", topic=topic), 60)
+    assert rec is not None, f"never asked {topic}: {[r.data for r in user.records[-8:]]}\n{user.stderr}"
+    user.wait_quiet(60)
+    user.command(grammar, phrases, is_("Answered", topic=topic), timeout=4)
+
+
+def test_full_session_check_pause_resume_pain_stop(user, short_protocol, speech_cache):
+    user.start(["--protocol", str(short_protocol), "--cache", str(speech_cache)])
+
+    # The check, answered by voice.
+    answer(user, "ready", "ready", READY)
+    for topic in ("skin.broken", "inflammation", "circulation", "sensitive.areas"):
+        answer(user, topic, "answer", NO)
+
+    # Pause during narration: the speaker falls silent at once, then resume.
+    assert user.wait_for(is_("StepStarted"), 30)
+    assert user.wait_for(is_("Say"), 10)
+    time.sleep(1.5)  # well into the instruction
+    user.command("narration", PAUSE, is_("Heard", intent="pause"), timeout=3)
+    end = user.now()
+    assert user.wait_for(is_("StopSpeaking"), 1)
+    silent = user.silence_after(end - 0.5, hold_s=0.25)
+    assert silent is not None and silent - end < 1.0, "the speaker went on talking after 'pause'"
+    user.wait_quiet(20)
+    user.command("paused", RESUME, is_("Heard", intent="resume"), timeout=4)
+
+    # "That hurts" during narration: reported, the assistant eases off.
+    assert user.wait_for(is_("Say"), 20)
+    time.sleep(1.0)
+    user.command("narration", PAIN, is_("Reported", kind="pain"), timeout=3)
+
+    # "Stop" ends the session.
+    user.wait_quiet(30)
+    user.command("answer", STOP, is_("SessionEnded", reason="stopped"), timeout=4)
+    assert user.proc.wait(timeout=30) == 0
+    assert user.stray_heard() == [], "the assistant heard commands nobody said"
