@@ -47,3 +47,26 @@ def trie_transitions(priors: dict[str, float]) -> tuple[int, int, list[Transitio
     for (state, word), p in ends.items():
         transitions.append((state, 1, p / mass[state], word))
     return 0, 1, transitions
+
+
+def with_garbage(start: int, final: int, transitions: list[Transition], words: list[str],
+                 weight: float, second: float = 0.3, second_words: int = 30) -> list[Transition]:
+    """Add one or two garbage words as an alternative to the phrases.
+
+    `weight` is the prior of the garbage branch against all phrases together, `second` the
+    probability of a second garbage word, drawn from the `second_words` most frequent. There is no open loop: with a loop every word end
+    re-enters every garbage word, which made decoding several times slower than real time.
+    """
+    if not words or weight <= 0:
+        return transitions
+    middle = 1 + max(max(t[0], t[1]) for t in transitions)
+    out: list[Transition] = [(a, b, p * (1 - weight), *rest) if a == start else (a, b, p, *rest)
+                             for a, b, p, *rest in transitions]
+    share = 1.0 / len(words)
+    for w in words:
+        out.append((start, final, weight * (1 - second) * share, w))
+        if second > 0:
+            out.append((start, middle, weight * second * share, w))
+    for w in words[:second_words] if second > 0 else []:
+        out.append((middle, final, 1.0 / min(second_words, len(words)), w))
+    return out

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.intents import Grammars
-from assistant.recognition.fsg import phrase_priors, trie_transitions
+from assistant.recognition.fsg import phrase_priors, trie_transitions, with_garbage
+from assistant.recognition.garbage import garbage_words
 from assistant.recognition.phrases import PhraseSet, phrase_set
 from assistant.recognition.stability import PartialGate
 from assistant.recognition.types import Hypothesis, RecognizerError
@@ -24,6 +25,7 @@ from assistant.recognition.types import Hypothesis, RecognizerError
 SAMPLE_RATE = 16000
 FRAME_S = 0.01
 MAX_UTTERANCE_S = 8.0
+NBEST = 10
 # Words of our templates missing from cmudict, spelt in its phone set.
 EXTRA_PRONUNCIATIONS = {"tingles": "T IH NG G AH L Z"}
 
@@ -38,6 +40,18 @@ class SphinxSettings:
     """Language weight of the phone bigram in the phone loop."""
     scale: float = 4.0
     """Spread of the logistic that turns the score ratio into a 0..1 confidence."""
+    garbage_words: int = 300
+    """Size of the garbage loop of frequent English words (0: none)."""
+    garbage_weight: float = 0.5
+    """Prior of the garbage branch against all phrases together."""
+    garbage_second: float = 0.3
+    """Probability of a second garbage word."""
+    garbage_second_words: int = 10
+    """How many words may come second (each one costs decoding time in every frame)."""
+    max_hmm: int = 30000
+    """Cap on active HMMs per frame: bounds the CPU time per frame on a small board."""
+    partials: bool = True
+    """Act on partial results; benchmarks that sweep the threshold turn this off."""
 
 
 class SphinxRecognizer:
@@ -58,10 +72,11 @@ class SphinxRecognizer:
                 raise RecognizerError(f"the PocketSphinx English model is missing ({path}); "
                                       f"reinstall it with `.venv/bin/pip install --force-reinstall pocketsphinx`")
         self.settings = settings
+        self._model_dir = root / "en-us"
         self.grammars = grammars or Grammars()
         try:
             self._cmd = Decoder(hmm=str(hmm), dict=str(dic), lm=None, loglevel="FATAL",
-                                beam=1e-40, wbeam=1e-30)
+                                beam=1e-40, wbeam=1e-30, maxhmmpf=settings.max_hmm)
             self._loop = Decoder(hmm=str(hmm), allphone=str(phone_lm), lw=settings.phone_lw,
                                  beam=1e-20, pbeam=1e-20, loglevel="FATAL")
         except (RuntimeError, ValueError) as exc:
@@ -77,6 +92,8 @@ class SphinxRecognizer:
         self._pending = b""
         self._in_utt = False
         self._utt_frames = 0
+        self.last_ratio: float | None = None
+        """Score ratio of the last phrase judged, for benchmarks that sweep the threshold."""
         self.phrases: PhraseSet
         self.set_grammar("narration")
 
@@ -123,6 +140,10 @@ class SphinxRecognizer:
         if not usable:
             raise RecognizerError(f"grammar {grammar!r} has no phrase PocketSphinx can pronounce")
         start, final, transitions = trie_transitions(phrase_priors(usable))
+        vocabulary = frozenset(w for p in usable for w in p.split())
+        garbage = garbage_words(self._model_dir, self.settings.garbage_words, vocabulary)
+        transitions = with_garbage(start, final, transitions, garbage, self.settings.garbage_weight,
+                                   self.settings.garbage_second, self.settings.garbage_second_words)
         self._cmd.add_fsg(grammar, self._cmd.create_fsg(grammar, start, final, transitions))
         return PhraseSet(grammar, phrases.intents, usable)
 
@@ -138,7 +159,7 @@ class SphinxRecognizer:
             self._utt_frames += 1
             if self._utt_frames * self._vad.frame_length >= MAX_UTTERANCE_S:
                 return self._end()
-            if self._utt_frames % 3 == 0 and not self._gate.fired:
+            if self.settings.partials and self._utt_frames % 3 == 0 and not self._gate.fired:
                 return self._partial()
             return None
         if self._in_utt and not self._vad.in_speech:
@@ -159,14 +180,30 @@ class SphinxRecognizer:
         self._in_utt = False
         if self._gate.fired:
             return None
+        return self._judge(self._best_phrase(), final=True)
+
+    def _best_phrase(self) -> str:
+        """The best complete phrase. The search may end inside a longer phrase when a breath
+        after the word looks like its next word ("yes it"); the n-best list then holds the
+        complete phrase ("yes")."""
         hyp = self._cmd.hyp()
-        return self._judge(hyp.hypstr if hyp else "", final=True)
+        text = hyp.hypstr if hyp else ""
+        if not text or self.phrases.intent_of(text) is not None:
+            return text
+        if not set(text.split()) <= self.phrases.words:
+            return text  # garbage won: do not look for a phrase further down
+        for k, alt in enumerate(self._cmd.nbest()):
+            if k >= NBEST:
+                break
+            if alt is not None and self.phrases.intent_of(alt.hypstr) is not None:
+                return alt.hypstr
+        return text
 
     def _judge(self, text: str, final: bool) -> Hypothesis | None:
         intent = self.phrases.intent_of(text)
         if intent is None:
             return None
-        ratio = self._ratio()
+        ratio = self.last_ratio = self._ratio()
         if ratio is None or ratio < self.settings.threshold:
             return None
         confidence = 1.0 / (1.0 + math.exp(-(ratio - self.settings.threshold) / self.settings.scale))
@@ -180,7 +217,3 @@ class SphinxRecognizer:
             return None
         log_base = math.log(1.0001)
         return (math.log(cmd.score) - math.log(loop.score)) / log_base / frames
-
-    def score_ratio(self) -> float | None:
-        """The last utterance's ratio, for benchmarks that sweep the threshold."""
-        return self._ratio()

@@ -3,7 +3,9 @@
 Rejection, in order: the grammar includes `[unk]` when the model has it, so other words
 have somewhere to go; a result must be exactly one phrase (Vosk's grammar lets phrases
 follow each other, and a run of several is what other speech turns into); every word must
-reach a minimum confidence and a plausible duration.
+reach a minimum confidence and a plausible duration. Partial results are acted on only
+with `[unk]` in the grammar: without it other words cannot show up in the partial text, so
+a phrase that stays the best partial guess proves nothing until the utterance ends.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from assistant.recognition.types import Hypothesis, RecognizerError
 
 SAMPLE_RATE = 16000
 UNK = "[unk]"
-MIN_WORD_CONF = 0.6
+MIN_WORD_CONF = 0.3
 MIN_WORD_S = 0.08
 MAX_WORD_S = 1.6
 
@@ -65,7 +67,8 @@ class VoskRecognizer:
             return None if fired else self._judge(result.get("result", []), final=True)
         partial = json.loads(self._rec.PartialResult())
         text = partial.get("partial", "")
-        if self._gate.update(text, self.phrases.intent_of(text) is not None, self._audio_s):
+        complete = self.has_unk and self.phrases.intent_of(text) is not None
+        if self._gate.update(text, complete, self._audio_s):
             return self._judge(partial.get("partial_result", []), final=False)
         return None
 

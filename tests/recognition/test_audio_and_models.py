@@ -1,0 +1,113 @@
+"""Reading recordings and fetching models: bad input gives one clear message."""
+
+from __future__ import annotations
+
+import hashlib
+import wave
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.recognition import RecognizerError, open_recognizer
+from assistant.recognition.audio import AudioError, read_wav
+from assistant.recognition.models import ModelArchive, ModelError, download, find_vosk_model
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int, channels: int = 1) -> Path:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((samples * 32767).astype("<i2").tobytes())
+    return path
+
+
+def test_any_rate_and_stereo_become_16k_mono(tmp_path):
+    t = np.arange(44100) / 44100
+    tone = np.sin(2 * np.pi * 440 * t) * 0.5
+    stereo = np.stack([tone, tone], axis=1).ravel()
+    pcm = read_wav(write_wav(tmp_path / "a.wav", stereo, 44100, channels=2))
+    x = np.frombuffer(pcm, "<i2") / 32768
+    assert abs(len(x) - 16000) <= 2
+    spectrum = np.abs(np.fft.rfft(x))
+    assert abs(np.argmax(spectrum) * 16000 / len(x) - 440) < 3  # same pitch after resampling
+
+
+@pytest.mark.parametrize("content", [b"", b"RIFF\x00\x00\x00\x00WAVEjunk", b"hello, not audio"])
+def test_corrupt_files_give_a_clear_error(tmp_path, content):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(content)
+    with pytest.raises(AudioError, match="not a readable PCM WAV"):
+        read_wav(bad)
+
+
+def test_missing_file_gives_a_clear_error(tmp_path):
+    with pytest.raises(AudioError, match="no such file"):
+        read_wav(tmp_path / "nope.wav")
+
+
+def fake_model_zip(tmp_path: Path, name: str, evil: bool = False) -> Path:
+    z = tmp_path / f"{name}.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr(f"{name}/am/final.mdl", b"model")
+        zf.writestr(f"{name}/conf/model.conf", b"--x=1")
+        if evil:
+            zf.writestr("../escape.txt", b"x")
+    return z
+
+
+def archive_for(z: Path, name: str) -> ModelArchive:
+    return ModelArchive(name, z.as_uri(), hashlib.sha256(z.read_bytes()).hexdigest(), z.stat().st_size)
+
+
+def test_download_checks_the_checksum_and_unpacks_in_place(tmp_path):
+    z = fake_model_zip(tmp_path, "vosk-model-test-en-us")
+    dest = tmp_path / "models"
+    path = download(archive_for(z, "vosk-model-test-en-us"), dest, progress=False)
+    assert (path / "am" / "final.mdl").read_bytes() == b"model"
+    assert [p.name for p in dest.iterdir()] == ["vosk-model-test-en-us"]  # no leftovers
+
+
+def test_a_corrupt_download_leaves_nothing_behind(tmp_path):
+    z = fake_model_zip(tmp_path, "vosk-model-test-en-us")
+    wrong = ModelArchive("vosk-model-test-en-us", z.as_uri(), "0" * 64, 1)
+    dest = tmp_path / "models"
+    with pytest.raises(ModelError, match="corrupt"):
+        download(wrong, dest, progress=False)
+    assert list(dest.iterdir()) == []
+
+
+def test_an_archive_escaping_its_folder_is_refused(tmp_path):
+    z = fake_model_zip(tmp_path, "vosk-model-test-en-us", evil=True)
+    with pytest.raises(ModelError, match="unsafe path"):
+        download(archive_for(z, "vosk-model-test-en-us"), tmp_path / "models", progress=False)
+    assert not (tmp_path / "escape.txt").exists()
+
+
+def test_no_internet_gives_a_clear_error(tmp_path):
+    missing = ModelArchive("vosk-model-x", (tmp_path / "absent.zip").as_uri(), "0" * 64, 1)
+    with pytest.raises(ModelError, match="cannot download"):
+        download(missing, tmp_path / "models", progress=False)
+
+
+def test_model_from_environment_must_be_a_model(tmp_path, monkeypatch):
+    monkeypatch.setenv("FOOTCARE_VOSK_MODEL", str(tmp_path))
+    with pytest.raises(ModelError, match="not a Vosk model folder"):
+        find_vosk_model()
+    with pytest.raises(RecognizerError, match="footcare models download"):
+        open_recognizer()
+
+
+def test_asking_for_vosk_without_a_model_says_how_to_get_one(monkeypatch, tmp_path):
+    monkeypatch.delenv("FOOTCARE_VOSK_MODEL", raising=False)
+    monkeypatch.setattr("assistant.recognition.models.MODELS_DIR", tmp_path)
+    monkeypatch.setattr("assistant.recognition.models.vosk_cache_dirs", lambda: [])
+    with pytest.raises(RecognizerError, match="footcare models download"):
+        open_recognizer("vosk")
+
+
+def test_unknown_engine_is_refused():
+    with pytest.raises(RecognizerError, match="unknown engine"):
+        open_recognizer("whisper")

@@ -1,0 +1,87 @@
+"""The Vosk engine on a real Vosk model (Korean, from PyPI), spoken by espeak-ng -v ko."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.recognition import RecognizerError
+from assistant.recognition import evaluation as ev
+from assistant.recognition.files import recognize_pcm
+from assistant.recognition.vosk_engine import VoskRecognizer
+
+pytestmark = pytest.mark.slow
+
+VOICES = [("ko", 130), ("ko", 170), ("ko+f3", 150)]
+
+
+def heard(recognizer, x: np.ndarray):
+    return recognize_pcm(recognizer, ev.pcm(x))
+
+
+@pytest.mark.parametrize("voice,rate", VOICES)
+@pytest.mark.parametrize("text,intent", [("멈춰", "stop"), ("그만 주세요", "stop"), ("계속", "resume"),
+                                         ("도와줘", "help")])
+def test_commands_are_recognised(korean, say, voice, rate, text, intent):
+    korean.set_grammar("narration")
+    hyp = heard(korean, say(text, voice, rate))
+    assert hyp is not None and hyp.intent == intent, hyp
+
+
+def test_grammar_switching_changes_what_is_heard(korean, say):
+    yes = say("네", "ko", 140)
+    korean.set_grammar("answer")
+    hyp = heard(korean, yes)
+    assert hyp is not None and hyp.intent == "yes"
+    korean.set_grammar("narration")  # no yes/no here: the answer must not become a command
+    assert heard(korean, yes) is None
+    korean.set_grammar("answer")
+    assert heard(korean, say("아니요", "ko", 140)).intent == "no"
+
+
+@pytest.mark.parametrize("text", ["안녕하세요 오늘 날씨가 좋네요", "학교에 가는 길에 사과를 샀어요", "바나나 세 개 주세요"])
+def test_other_speech_is_rejected(korean, say, text):
+    korean.set_grammar("answer")
+    assert heard(korean, say(text, "ko", 150)) is None
+
+
+def test_silence_and_noise_are_rejected(korean, noise_dir):
+    korean.set_grammar("answer")
+    rng = np.random.default_rng(3)
+    assert heard(korean, ev.pad(np.zeros(16000, np.float32), rng=rng)) is None
+    for name in ev.noise_names():
+        noise = ev.load_noise(name)
+        start = int(rng.integers(0, len(noise) - 48000))
+        assert heard(korean, noise[start:start + 48000]) is None, name
+
+
+def test_streaming_acts_before_the_stream_ends(korean, say):
+    """A command followed by a long stretch of room tone is reported as soon as it is certain."""
+    korean.set_grammar("narration")
+    x = np.concatenate([say("멈춰", "ko", 150), ev.pad(np.zeros(16000 * 4, np.float32))])
+    pcm = ev.pcm(x)
+    korean.reset()
+    step = 1600 * 2
+    for i in range(0, len(pcm), step):
+        hyp = korean.accept(pcm[i:i + step])
+        if hyp is not None:
+            break
+    assert hyp is not None and hyp.intent == "stop"
+    assert i / 2 / 16000 < 2.0, f"heard only after {i / 32000:.1f} s of a {len(pcm) / 32000:.1f} s stream"
+
+
+def test_a_missing_model_says_how_to_fix_it(tmp_path: Path, korean_grammars):
+    with pytest.raises(RecognizerError, match="footcare models download"):
+        VoskRecognizer(korean_grammars, tmp_path / "nowhere")
+
+
+def test_a_broken_model_says_how_to_fix_it(tmp_path: Path, korean_grammars, korean_model):
+    broken = tmp_path / "vosk-model-small-en-us-0.15"
+    (broken / "am").mkdir(parents=True)
+    (broken / "conf").mkdir()
+    (broken / "am" / "final.mdl").write_bytes(b"not a model")
+    (broken / "conf" / "model.conf").write_text((korean_model / "conf" / "model.conf").read_text())
+    with pytest.raises(RecognizerError, match="missing or broken"):
+        VoskRecognizer(korean_grammars, broken)
