@@ -14,6 +14,7 @@ for tuning); both are reported.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
@@ -192,7 +193,9 @@ def main() -> int:
     ap.add_argument("--espeak", type=int, default=3, help="espeak phrases per intent (0: none)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--sweep", action="store_true", help="final results only, report recall/FA per threshold")
-    ap.add_argument("--thresholds", type=float, nargs="*", default=[-20, -15, -12, -10, -8, -6, -4, -2, 0])
+    ap.add_argument("--thresholds", type=lambda v: [float(x) for x in v.split(",")],
+                    default=[-1e9, -20, -15, -12, -10, -8, -6, -4], help="comma-separated, for --sweep")
+    ap.add_argument("--save", help="write every result as JSON lines here")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                     help="PocketSphinx settings to try, e.g. garbage_weight=0.3")
@@ -211,6 +214,9 @@ def main() -> int:
         with Pool(args.jobs, init, (args.engine, args.grammar, args.sweep, tmp, overrides)) as pool:
             results = pool.map(decode, jobs, chunksize=8)
         wall = time.time() - t0
+    if args.save:
+        with open(args.save, "w") as f:
+            f.writelines(json.dumps(r) + "\n" for r in results)
     engine = args.engine or "default"
     print(f"### {engine} engine {' '.join(args.set)}, grammar `{args.grammar}` ({len(results)} clips, {wall:.0f} s wall, {args.jobs} jobs)\n")
     print(f"Machine: {machine()}\n")
