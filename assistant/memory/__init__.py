@@ -81,6 +81,8 @@ class Memory:
         if self.store is None:
             return Adaptation()
         now = now or self.clock()
+        if now.tzinfo is None:
+            now = now.astimezone()  # a naive time is the device's local time
         if self._policy is None:
             self._policy = load_policy(protocol.source)
         try:
