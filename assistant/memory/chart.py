@@ -5,7 +5,8 @@ Drawn with matplotlib's Agg backend: no display on the device, and none needed.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from .summary import Summary
@@ -33,10 +34,10 @@ def draw(summary: Summary, path: Path) -> None:
     weeks_ax.yaxis.get_major_locator().set_params(integer=True)
     weeks_ax.tick_params(axis="x", labelrotation=45, labelsize=8)
 
-    days = [s.started_at.astimezone(tz) for s in summary.sessions]
+    days, widths = _day_slots([s.started_at.astimezone(tz) for s in summary.sessions])
     mins = [s.active_s / 60 for s in summary.sessions]
-    sessions_ax.bar(days, mins, width=0.6, color=[FEELING_COLOURS.get(s.feeling, "#bdbdbd")
-                                                  for s in summary.sessions])
+    sessions_ax.bar(days, mins, width=widths, color=[FEELING_COLOURS.get(s.feeling, "#bdbdbd")
+                                                     for s in summary.sessions])
     pain = [(d, m) for d, m, s in zip(days, mins, summary.sessions) if s.reports]
     if pain:
         sessions_ax.scatter([d for d, _ in pain], [m + 1 for _, m in pain], marker="x",
@@ -57,3 +58,17 @@ def draw(summary: Summary, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def _day_slots(starts: list[datetime]) -> tuple[list[datetime], list[float]]:
+    """Bar centres and widths: sessions of one day side by side within that day, not on top."""
+    per_day = Counter(t.date() for t in starts)
+    seen: Counter = Counter()
+    centres, widths = [], []
+    for t in starts:
+        n, k = per_day[t.date()], seen[t.date()]
+        seen[t.date()] += 1
+        midnight = t.replace(hour=0, minute=0, second=0, microsecond=0)
+        centres.append(midnight + timedelta(days=0.2 + 0.6 * (k + 0.5) / n))
+        widths.append(0.6 / n * 0.9)
+    return centres, widths
