@@ -49,8 +49,8 @@ Notice = Callable[[float, str, dict], None]
 
 CHUNK_FRAMES = 5
 """10 ms frames sent to the recogniser at a time."""
-QUIET_AFTER_SPEECH_S = 0.5
-"""Phrases outside the grammar are ignored while we speak and this long after."""
+QUIET_AFTER_SPEECH_S = 1.5
+"""While we speak and this long after, what is heard must stand out from our own echo."""
 
 
 class LiveError(Exception):
@@ -227,6 +227,9 @@ class LiveSession:
         speaking = self.speaker.busy or time.monotonic() - self._quiet_since < QUIET_AFTER_SPEECH_S
         if hyp.intent is None and speaking:
             self._notice(self.now(), "ignored", {"text": hyp.text, "why": "not a command, while speaking"})
+            return
+        if speaking and self.echo.only_own_voice():
+            self._notice(self.now(), "ignored", {"text": hyp.text, "intent": hyp.intent, "why": "echo residue"})
             return
         if self.guard.is_own(hyp.text, self.player.now()):
             self._notice(self.now(), "ignored", {"text": hyp.text, "intent": hyp.intent, "why": "own voice"})

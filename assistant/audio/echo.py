@@ -26,10 +26,16 @@ LEAD_S = 0.010
 """Pair each microphone frame with the reference this much earlier: the echo must lag it."""
 MAX_HOLD_S = 0.080
 """Hold a microphone frame at most this long for its reference to be played."""
-TAIL_MS = 250
+TAIL_MS = 128
 CHECK_EVERY_S = 1.0
 WINDOW_S = 1.0
 SEARCH_S = 1.0
+STATS_S = 4.0
+NEAR_FLOOR = 10 ** (-55 / 20)
+"""Output below this (-55 dBFS) is never a person talking to us."""
+NEAR_MARGIN = 10 ** (18 / 20)
+"""A person talking over us is at least this far (18 dB) above the echo residue."""
+NEAR_MIN_FRAMES = 8
 
 
 class ReferenceBuffer:
@@ -113,6 +119,8 @@ class EchoSuppressor:
         self._aligned = False
         self.echo_level = 0.0
         """RMS of the reference paired with the last frame: how loud we were talking."""
+        self._levels: deque[tuple[float, float]] = deque(maxlen=int(STATS_S * RATE / FRAME))
+        """(output RMS, reference RMS) of the latest frames."""
 
     def process(self, block: np.ndarray, when: float) -> list[np.ndarray]:
         """Int16 16 kHz frames of 10 ms, echo removed, for what is complete so far."""
@@ -134,9 +142,26 @@ class EchoSuppressor:
                 self._history.append(frame)
                 self._maybe_realign()
                 pcm = self._aec.process(pcm, (np.clip(played, -1.0, 1.0) * 32767).astype(np.int16))
+                self._levels.append((float(np.sqrt(np.mean((pcm / 32768.0) ** 2))), self.echo_level))
             frames.append(pcm)
             self._mic_index += FRAME
         return frames
+
+    def only_own_voice(self, window_s: float = 2.0) -> bool:
+        """True if the last `window_s` hold nothing louder than our own echo's residue.
+
+        The residue is learnt as the typical ratio of output to reference while we talk;
+        a person talking is well above it. Recognisers normalise the level, so without
+        this they can find words in a residue 60 dB down.
+        """
+        levels = list(self._levels)
+        if not levels:
+            return False
+        ratios = [out / ref for out, ref in levels if ref > 1e-3]
+        residue = float(np.median(ratios)) if len(ratios) > 20 else 1.0
+        recent = levels[-int(window_s * RATE / FRAME) :]
+        near = sum(out > max(NEAR_FLOOR, NEAR_MARGIN * residue * ref) for out, ref in recent)
+        return near < NEAR_MIN_FRAMES
 
     def _waiting_for_reference(self) -> bool:
         """True while the paired reference is not written yet and we may still wait."""

@@ -20,20 +20,20 @@ def is_(kind, **fields):
     return lambda r: r.type == kind and all(r.data.get(k) == v for k, v in fields.items())
 
 
-def answer(user, topic: str, grammar: str, phrases: tuple[str, ...]) -> None:
+def answer(user, topic: str, grammar: str, phrases: tuple[str, ...], intent: str) -> None:
     rec = user.wait_for(is_("Listen", topic=topic), 60)
     assert rec is not None, f"never asked {topic}: {[r.data for r in user.records[-8:]]}\n{user.stderr}"
     user.wait_quiet(60)
-    user.command(grammar, phrases, is_("Answered", topic=topic), timeout=4)
+    user.command(grammar, phrases, is_("Answered", topic=topic, answer=intent), timeout=4)
 
 
 def test_full_session_check_pause_resume_pain_stop(user, short_protocol, speech_cache):
     user.start(["--protocol", str(short_protocol), "--cache", str(speech_cache)])
 
     # The check, answered by voice.
-    answer(user, "ready", "ready", READY)
+    answer(user, "ready", "ready", READY, "yes")
     for topic in ("skin.broken", "inflammation", "circulation", "sensitive.areas"):
-        answer(user, topic, "answer", NO)
+        answer(user, topic, "answer", NO, "no")
 
     # Pause during narration: the speaker falls silent at once, then resume.
     assert user.wait_for(is_("StepStarted"), 30)
