@@ -228,7 +228,7 @@ class LiveSession:
         if hyp.intent is None and speaking:
             self._notice(self.now(), "ignored", {"text": hyp.text, "why": "not a command, while speaking"})
             return
-        if speaking and self.echo.only_own_voice():
+        if speaking and self.echo.only_own_voice(hyp.frame):
             self._notice(self.now(), "ignored", {"text": hyp.text, "intent": hyp.intent, "why": "echo residue"})
             return
         if self.guard.is_own(hyp.text, self.player.now()):

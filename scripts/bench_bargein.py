@@ -26,7 +26,7 @@ import argparse
 import json
 import platform
 import random
-import statistics
+import signal
 import sys
 import tempfile
 import time
@@ -268,6 +268,7 @@ def main() -> int:
     ap.add_argument("--json", action="store_true", help="last line: one JSON object")
     args = ap.parse_args()
     rng = random.Random(args.seed)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the private PulseAudio is stopped too
     log = (lambda *a: print(*a, file=sys.stderr, flush=True)) if args.json else print
 
     with tempfile.TemporaryDirectory(prefix="footcare-bench-") as tmp, VirtualAudio() as audio:

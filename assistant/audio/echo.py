@@ -31,11 +31,16 @@ CHECK_EVERY_S = 1.0
 WINDOW_S = 1.0
 SEARCH_S = 1.0
 STATS_S = 4.0
+KEEP_S = 12.0
+"""Levels are kept this long: the recogniser may decide a few seconds late."""
 NEAR_FLOOR = 10 ** (-55 / 20)
 """Output below this (-55 dBFS) is never a person talking to us."""
 NEAR_MARGIN = 10 ** (18 / 20)
 """A person talking over us is at least this far (18 dB) above the echo residue."""
 NEAR_MIN_FRAMES = 8
+HANGOVER_S = 0.3
+GATE_GAIN = 0.0
+"""A closed gate is silence: any murmur left keeps the recogniser's voice detector busy."""
 
 
 class ReferenceBuffer:
@@ -119,7 +124,11 @@ class EchoSuppressor:
         self._aligned = False
         self.echo_level = 0.0
         """RMS of the reference paired with the last frame: how loud we were talking."""
-        self._levels: deque[tuple[float, float]] = deque(maxlen=int(STATS_S * RATE / FRAME))
+        self._levels: deque[tuple[float, float]] = deque(maxlen=int(KEEP_S * RATE / FRAME))
+        self._frames_out = 0
+        self._ratios: deque[float] = deque(maxlen=int(STATS_S * RATE / FRAME))
+        self._residue: float | None = None
+        self._open_frames = 0
         """(output RMS, reference RMS) of the latest frames."""
 
     def process(self, block: np.ndarray, when: float) -> list[np.ndarray]:
@@ -142,24 +151,52 @@ class EchoSuppressor:
                 self._history.append(frame)
                 self._maybe_realign()
                 pcm = self._aec.process(pcm, (np.clip(played, -1.0, 1.0) * 32767).astype(np.int16))
-                self._levels.append((float(np.sqrt(np.mean((pcm / 32768.0) ** 2))), self.echo_level))
+                out_rms = float(np.sqrt(np.mean((pcm / 32768.0) ** 2)))
+                self._levels.append((out_rms, self.echo_level))
+                pcm = self._gate(pcm, out_rms)
+            else:  # nothing played yet, or no canceller: all of it counts as near speech
+                self._levels.append((float(np.sqrt(np.mean((pcm / 32768.0) ** 2))), 0.0))
             frames.append(pcm)
+            self._frames_out += 1
             self._mic_index += FRAME
         return frames
 
-    def only_own_voice(self, window_s: float = 2.0) -> bool:
-        """True if the last `window_s` hold nothing louder than our own echo's residue.
+    def _gate(self, pcm: np.ndarray, out_rms: float) -> np.ndarray:
+        """Hush what is only our echo's residue, so the recogniser hears quiet, not murmur.
+
+        Residue is what a recogniser turns into words, and it keeps its voice detector
+        from seeing the end of the user's phrase. A person talking opens the gate at
+        once; it stays open HANGOVER_S after them.
+        """
+        ref = self.echo_level
+        if ref > 1e-3:
+            self._ratios.append(out_rms / ref)
+            if len(self._ratios) % 25 == 0 or self._residue is None:
+                self._residue = float(np.median(self._ratios)) if len(self._ratios) > 20 else None
+        if ref <= 1e-3 or self._residue is None or out_rms > max(NEAR_FLOOR, NEAR_MARGIN * self._residue * ref):
+            self._open_frames = int(HANGOVER_S * RATE / FRAME)
+            return pcm
+        if self._open_frames > 0:
+            self._open_frames -= 1
+            return pcm
+        return (pcm * GATE_GAIN).astype(np.int16)
+
+    def only_own_voice(self, until_frame: int, window_s: float = 2.0) -> bool:
+        """True if the `window_s` before frame `until_frame` hold nothing louder than our echo's residue.
 
         The residue is learnt as the typical ratio of output to reference while we talk;
         a person talking is well above it. Recognisers normalise the level, so without
         this they can find words in a residue 60 dB down.
         """
         levels = list(self._levels)
-        if not levels:
+        first = self._frames_out - len(levels)  # frame index of levels[0]
+        end = min(len(levels), until_frame - first)
+        window = levels[max(0, end - int(window_s * RATE / FRAME)) : max(0, end)]
+        if not window:
             return False
-        ratios = [out / ref for out, ref in levels if ref > 1e-3]
+        ratios = [out / ref for out, ref in levels[max(0, end - int(STATS_S * RATE / FRAME)) : end] if ref > 1e-3]
         residue = float(np.median(ratios)) if len(ratios) > 20 else 1.0
-        recent = levels[-int(window_s * RATE / FRAME) :]
+        recent = window
         near = sum(out > max(NEAR_FLOOR, NEAR_MARGIN * residue * ref) for out, ref in recent)
         return near < NEAR_MIN_FRAMES
 

@@ -22,6 +22,8 @@ class Heard:
     text: str
     intent: str | None
     confidence: float
+    frame: int
+    """How many 10 ms frames of audio had been sent when this was decided."""
 
 
 def _serve(inbox: Any, outbox: Any, engine: str | None, model: str | None) -> None:
@@ -33,6 +35,7 @@ def _serve(inbox: Any, outbox: Any, engine: str | None, model: str | None) -> No
         outbox.put(("error", str(exc)))
         return
     outbox.put(("ready", None))
+    position = 0  # bytes of audio received, skipped ones included
     while True:
         kind, payload = inbox.get()
         if kind == "stop":
@@ -43,7 +46,8 @@ def _serve(inbox: Any, outbox: Any, engine: str | None, model: str | None) -> No
             backlog = inbox.qsize()
             if backlog > MAX_LAG_CHUNKS:
                 # A command heard seconds late is worse than one missed: skip ahead.
-                dropped = 0
+                position += len(payload)
+                dropped = len(payload)
                 while True:
                     try:
                         k, p = inbox.get_nowait()
@@ -51,6 +55,7 @@ def _serve(inbox: Any, outbox: Any, engine: str | None, model: str | None) -> No
                         break
                     if k == "audio":
                         dropped += len(p)
+                        position += len(p)
                     elif k == "stop":
                         return
                     elif k == "grammar":
@@ -58,9 +63,10 @@ def _serve(inbox: Any, outbox: Any, engine: str | None, model: str | None) -> No
                 recognizer.reset()
                 outbox.put(("lagging", dropped / 32000))
                 continue
+            position += len(payload)
             hyp = recognizer.accept(payload)
             if hyp is not None:
-                outbox.put(("heard", Heard(hyp.text, hyp.intent, hyp.confidence)))
+                outbox.put(("heard", Heard(hyp.text, hyp.intent, hyp.confidence, position // 320)))
 
 
 class RecognizerProcess:

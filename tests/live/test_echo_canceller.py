@@ -36,3 +36,22 @@ def test_echo_is_cancelled_even_when_the_clocks_disagree(narration, clock_error_
     tail = slice(len(clean) * 2 // 3, None)  # the last third, the filter has learnt by then
     erle_db = 10 * np.log10(np.mean(mic[tail] ** 2) / (np.mean(clean[tail] ** 2) + 1e-12))
     assert erle_db > 25, f"echo only {erle_db:.1f} dB down"
+
+
+def test_a_person_talking_over_the_echo_stands_out_and_the_residue_does_not(narration):
+    ref = ReferenceBuffer(48000)
+    canceller = EchoSuppressor(48000, ref)
+    echo = np.concatenate([np.zeros(1776), narration[:-1776]]) * 0.8
+    voice = np.zeros_like(echo)
+    start = (len(echo) - 3 * 48000) // 480 * 480
+    voice[start : start + 24000] = 0.3 * np.sin(np.arange(24000) * 2 * np.pi * 300 / 48000)
+    frames = 0
+    checked = {}
+    for i in range(len(narration) // 480):
+        ref.tap(narration[i * 480 : (i + 1) * 480], i * 0.01)
+        frames += len(canceller.process((echo + voice)[i * 480 : (i + 1) * 480], i * 0.01))
+        if i * 480 == start - 480:
+            checked["echo only"] = canceller.only_own_voice(frames)
+        if i * 480 == start + 48000:
+            checked["voice"] = canceller.only_own_voice(frames)
+    assert checked == {"echo only": True, "voice": False}
