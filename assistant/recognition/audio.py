@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import wave
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -16,23 +16,62 @@ class AudioError(Exception):
 
 
 def read_wav(path: str | Path, rate: int = SAMPLE_RATE) -> bytes:
-    """The file's audio as 16-bit mono little-endian PCM at `rate`, resampled if needed."""
+    """The file's audio as 16-bit mono little-endian PCM at `rate`, resampled if needed.
+
+    Reads integer PCM (8/16/24/32-bit) and 32/64-bit float WAVs, plain or
+    WAVE_FORMAT_EXTENSIBLE (what sox and many recorders write).
+    """
     try:
-        with wave.open(str(path), "rb") as w:
-            channels, width, src_rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
-            raw = w.readframes(w.getnframes())
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise AudioError(f"{path}: no such file") from None
-    except (wave.Error, EOFError, OSError) as exc:
+    except OSError as exc:
+        raise AudioError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        fmt, channels, src_rate, width, raw = _parse_riff(data)
+    except (ValueError, IndexError, struct.error) as exc:
         raise AudioError(f"{path}: not a readable PCM WAV file ({exc}); convert it with "
                          f"`sox {path} -r 16000 -c 1 -b 16 out.wav`") from None
-    if width not in (1, 2, 3, 4) or channels < 1 or src_rate < 1000:
+    if channels < 1 or src_rate < 1000 or (fmt == _PCM and width not in (1, 2, 3, 4)) \
+            or (fmt == _FLOAT and width not in (4, 8)):
         raise AudioError(f"{path}: unsupported WAV format ({width * 8}-bit, {channels} channels, "
-                         f"{src_rate} Hz)")
-    samples = _to_float(raw, width).reshape(-1, channels).mean(axis=1)
-    if src_rate != rate:
+                         f"{src_rate} Hz); convert it with `sox {path} -r 16000 -c 1 -b 16 out.wav`")
+    raw = raw[: len(raw) - len(raw) % (width * channels)]
+    if fmt == _FLOAT:
+        samples = np.frombuffer(raw, "<f4" if width == 4 else "<f8").astype(np.float32)
+    else:
+        samples = _to_float(raw, width)
+    samples = samples.reshape(-1, channels).mean(axis=1)
+    if src_rate != rate and len(samples):
         samples = soxr.resample(samples, src_rate, rate)
     return to_pcm(samples)
+
+
+_PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
+
+
+def _parse_riff(data: bytes) -> tuple[int, int, int, int, bytes]:
+    """(format, channels, rate, bytes per sample, sample bytes) of a RIFF/WAVE file."""
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise ValueError("no RIFF/WAVE header")
+    pos, fmt_chunk, raw = 12, None, None
+    while pos + 8 <= len(data):
+        cid, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        body = data[pos + 8:pos + 8 + size]
+        if cid == b"fmt ":
+            fmt_chunk = body
+        elif cid == b"data":
+            raw = body
+        pos += 8 + size + (size & 1)
+    if fmt_chunk is None or raw is None:
+        raise ValueError("no fmt or data chunk")
+    fmt, channels, rate = struct.unpack("<HHI", fmt_chunk[:8])
+    bits = struct.unpack("<H", fmt_chunk[14:16])[0]
+    if fmt == _EXTENSIBLE:
+        fmt = struct.unpack("<H", fmt_chunk[24:26])[0]
+    if fmt not in (_PCM, _FLOAT):
+        raise ValueError(f"compressed audio (format {fmt:#x})")
+    return fmt, channels, rate, (bits + 7) // 8, raw
 
 
 def _to_float(raw: bytes, width: int) -> np.ndarray:

@@ -6,10 +6,20 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.recognition.audio import read_wav
+import numpy as np
+
+from assistant.recognition.audio import read_wav, to_pcm
 from assistant.recognition.types import Hypothesis, Recognizer
 
 CHUNK_S = 0.1
+LEAD_S, TAIL_S = 0.3, 0.5
+
+
+def with_room_tone(pcm: bytes, rate: int) -> bytes:
+    """`pcm` with faint noise before and after (digital silence upsets feature normalisation)."""
+    rng = np.random.default_rng(0)
+    quiet = lambda s: to_pcm(rng.normal(0, 3e-4, int(s * rate)))  # noqa: E731
+    return quiet(LEAD_S) + pcm + quiet(TAIL_S)
 
 
 @dataclass(frozen=True)
@@ -39,7 +49,9 @@ def recognize_pcm(recognizer: Recognizer, pcm: bytes) -> Hypothesis | None:
 
 
 def recognize_file(recognizer: Recognizer, path: str | Path) -> FileResult:
-    pcm = read_wav(path, recognizer.sample_rate)
+    """Recognise a recording of one utterance, with room tone around it as a live stream has,
+    so that speech starting at the first sample is not cut by the voice activity detector."""
+    pcm = with_room_tone(read_wav(path, recognizer.sample_rate), recognizer.sample_rate)
     start = time.perf_counter()
     hyp = recognize_pcm(recognizer, pcm)
     ms = (time.perf_counter() - start) * 1000

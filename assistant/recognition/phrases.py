@@ -39,3 +39,20 @@ def phrase_set(grammars: Grammars, grammar: str) -> PhraseSet:
         for phrase in lists.get(intent, []):
             by_phrase.setdefault(phrase, intent)
     return PhraseSet(grammar, intents, by_phrase)
+
+
+def other_phrases(grammars: Grammars, grammar: str) -> dict[str, str]:
+    """Phrases of intents that `grammar` does not listen for, with their intents.
+
+    Recognisers listen for these too and drop them: "yes" said during narration should be
+    heard as "yes" and ignored, not forced onto the nearest command ("stop").
+    """
+    own = set(grammars.intent_names(grammar))
+    out: dict[str, str] = {}
+    for name in grammars.named:
+        for intent, phrases in grammars.phrases(name).items():
+            if intent not in own:
+                for phrase in phrases:
+                    out.setdefault(phrase, intent)
+    mine = phrase_set(grammars, grammar).by_phrase
+    return {p: i for p, i in out.items() if p not in mine}

@@ -1,12 +1,12 @@
 """The built-in engine: PocketSphinx with the English model its PyPI wheel ships.
 
-Rejection is a likelihood-ratio test. A closed grammar of the phrases always finds its
-best phrase, even in a cough; a free phone loop (allphone search) decodes the same audio
-with no vocabulary at all. Speech that really is a phrase scores nearly as well under the
-grammar as under the phone loop; other words, noise and near-homophones ("top" for
-"stop") score much worse, because the grammar has to force phones that are not there.
-The per-frame score difference is the test statistic; its threshold was measured with
-`scripts/bench_recognition.py` (see docs/BENCHMARKS.md).
+Rejection: a closed grammar of the phrases turns every sound into its nearest phrase, so
+the grammar also offers one or two of the 300 most frequent English words (not phrase
+words) as "garbage", and the phrases of the intents this state does not listen for; other
+speech comes out as one of those and is dropped. A phrase must also
+be complete: when the search ends inside a longer phrase, the n-best list supplies it.
+An optional likelihood-ratio test against a free phone loop (`threshold`) was measured
+and is off by default (see docs/BENCHMARKS.md, `scripts/bench_recognition.py --sweep`).
 """
 
 from __future__ import annotations
@@ -15,10 +15,13 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from assistant.intents import Grammars
+from assistant.recognition.audio import from_pcm
 from assistant.recognition.fsg import phrase_priors, trie_transitions, with_garbage
 from assistant.recognition.garbage import garbage_words
-from assistant.recognition.phrases import PhraseSet, phrase_set
+from assistant.recognition.phrases import PhraseSet, other_phrases, phrase_set
 from assistant.recognition.stability import PartialGate
 from assistant.recognition.types import Hypothesis, RecognizerError
 
@@ -26,6 +29,9 @@ SAMPLE_RATE = 16000
 FRAME_S = 0.01
 MAX_UTTERANCE_S = 8.0
 NBEST = 10
+MIN_PEAK_RMS = 0.003
+"""Loudest 30 ms frame of an utterance must reach this (-50 dBFS): the voice activity
+detector also fires on faint hiss, which the grammar would turn into a phrase."""
 # Words of our templates missing from cmudict, spelt in its phone set.
 EXTRA_PRONUNCIATIONS = {"tingles": "T IH NG G AH L Z"}
 
@@ -34,8 +40,10 @@ EXTRA_PRONUNCIATIONS = {"tingles": "T IH NG G AH L Z"}
 class SphinxSettings:
     """Tuning of the rejection, measured in docs/BENCHMARKS.md."""
 
-    threshold: float = -7.0
-    """Minimum of (grammar score - phone-loop score) per 10 ms frame, in log-1.0001 units."""
+    threshold: float | None = None
+    """Minimum of (grammar score - phone-loop score) per 10 ms frame, in log-1.0001 units;
+    None: no phone loop (measured: it cost more recall than it saved false accepts once the
+    garbage words are in the grammar, and it doubles the CPU time)."""
     phone_lw: float = 1.0
     """Language weight of the phone bigram in the phone loop."""
     scale: float = 4.0
@@ -50,6 +58,10 @@ class SphinxSettings:
     """How many words may come second (each one costs decoding time in every frame)."""
     max_hmm: int = 30000
     """Cap on active HMMs per frame: bounds the CPU time per frame on a small board."""
+    other_phrases: bool = True
+    """Also listen for (and drop) the phrases of intents this state does not listen for."""
+    lw: float = 3.0
+    """Language weight: how much the grammar's priors count against the acoustics."""
     partials: bool = True
     """Act on partial results; benchmarks that sweep the threshold turn this off."""
 
@@ -76,9 +88,10 @@ class SphinxRecognizer:
         self.grammars = grammars or Grammars()
         try:
             self._cmd = Decoder(hmm=str(hmm), dict=str(dic), lm=None, loglevel="FATAL",
-                                beam=1e-40, wbeam=1e-30, maxhmmpf=settings.max_hmm)
-            self._loop = Decoder(hmm=str(hmm), allphone=str(phone_lm), lw=settings.phone_lw,
-                                 beam=1e-20, pbeam=1e-20, loglevel="FATAL")
+                                beam=1e-40, wbeam=1e-30, maxhmmpf=settings.max_hmm, lw=settings.lw)
+            self._loop = None if settings.threshold is None else Decoder(
+                hmm=str(hmm), allphone=str(phone_lm), lw=settings.phone_lw, beam=1e-20, pbeam=1e-20,
+                loglevel="FATAL")
         except (RuntimeError, ValueError) as exc:
             raise RecognizerError(f"the PocketSphinx model in {root} cannot be loaded ({exc}); "
                                   f"reinstall it with `.venv/bin/pip install --force-reinstall pocketsphinx`") from None
@@ -92,9 +105,12 @@ class SphinxRecognizer:
         self._pending = b""
         self._in_utt = False
         self._utt_frames = 0
+        self._peak = 0.0
         self.last_ratio: float | None = None
         """Score ratio of the last phrase judged, for benchmarks that sweep the threshold."""
         self.phrases: PhraseSet
+        for name in self.grammars.named:  # up front: a switch mid-session must be instant
+            self._loaded[name] = self._build(name)
         self.set_grammar("narration")
 
     # --- Recognizer protocol ------------------------------------------------------
@@ -125,7 +141,8 @@ class SphinxRecognizer:
     def reset(self) -> None:
         if self._in_utt:
             self._cmd.end_utt()
-            self._loop.end_utt()
+            if self._loop:
+                self._loop.end_utt()
         self._in_utt = False
         self._pending = b""
         self._gate.reset()
@@ -139,9 +156,13 @@ class SphinxRecognizer:
                   if all(self._cmd.lookup_word(w) is not None for w in p.split())}
         if not usable:
             raise RecognizerError(f"grammar {grammar!r} has no phrase PocketSphinx can pronounce")
-        start, final, transitions = trie_transitions(phrase_priors(usable))
-        vocabulary = frozenset(w for p in usable for w in p.split())
-        garbage = garbage_words(self._model_dir, self.settings.garbage_words, vocabulary)
+        pronounceable = lambda p: all(self._cmd.lookup_word(w) is not None for w in p.split())  # noqa: E731
+        others = {p: i for p, i in other_phrases(self.grammars, grammar).items()
+                  if pronounceable(p)} if self.settings.other_phrases else {}
+        start, final, transitions = trie_transitions(phrase_priors({**usable, **others}))
+        vocabulary = frozenset(w for p in [*usable, *others] for w in p.split())
+        single = frozenset(p for p in [*usable, *others] if " " not in p)
+        garbage = garbage_words(self._model_dir, self.settings.garbage_words, vocabulary, single)
         transitions = with_garbage(start, final, transitions, garbage, self.settings.garbage_weight,
                                    self.settings.garbage_second, self.settings.garbage_second_words)
         self._cmd.add_fsg(grammar, self._cmd.create_fsg(grammar, start, final, transitions))
@@ -151,11 +172,14 @@ class SphinxRecognizer:
         if speech is not None:
             if not self._in_utt:
                 self._cmd.start_utt()
-                self._loop.start_utt()
-                self._in_utt, self._utt_frames = True, 0
+                if self._loop:
+                    self._loop.start_utt()
+                self._in_utt, self._utt_frames, self._peak = True, 0, 0.0
                 self._gate.reset()
+            self._peak = max(self._peak, _rms(speech))
             self._cmd.process_raw(speech)
-            self._loop.process_raw(speech)
+            if self._loop:
+                self._loop.process_raw(speech)
             self._utt_frames += 1
             if self._utt_frames * self._vad.frame_length >= MAX_UTTERANCE_S:
                 return self._end()
@@ -176,7 +200,8 @@ class SphinxRecognizer:
 
     def _end(self) -> Hypothesis | None:
         self._cmd.end_utt()
-        self._loop.end_utt()
+        if self._loop:
+            self._loop.end_utt()
         self._in_utt = False
         if self._gate.fired:
             return None
@@ -190,19 +215,24 @@ class SphinxRecognizer:
         text = hyp.hypstr if hyp else ""
         if not text or self.phrases.intent_of(text) is not None:
             return text
-        if not set(text.split()) <= self.phrases.words:
-            return text  # garbage won: do not look for a phrase further down
+        fsg = self._cmd.get_fsg(self.phrases.grammar)
+        if fsg.accept(text):
+            return text  # garbage or another state's phrase won: do not look further down
         for k, alt in enumerate(self._cmd.nbest()):
             if k >= NBEST:
                 break
-            if alt is not None and self.phrases.intent_of(alt.hypstr) is not None:
-                return alt.hypstr
+            if alt is not None and fsg.accept(alt.hypstr):
+                return alt.hypstr  # the best complete path, a phrase or not
         return text
 
     def _judge(self, text: str, final: bool) -> Hypothesis | None:
         intent = self.phrases.intent_of(text)
-        if intent is None:
+        if intent is None or self._peak < MIN_PEAK_RMS:
             return None
+        if self.settings.threshold is None:
+            hyp = self._cmd.hyp()
+            confidence = hyp.prob if hyp and 0.0 <= hyp.prob <= 1.0 else 0.5
+            return Hypothesis(text, intent, round(confidence, 3), final)
         ratio = self.last_ratio = self._ratio()
         if ratio is None or ratio < self.settings.threshold:
             return None
@@ -211,9 +241,15 @@ class SphinxRecognizer:
 
     def _ratio(self) -> float | None:
         """Per-frame log-likelihood ratio of the grammar path against the phone loop."""
+        if self._loop is None:
+            return None
         cmd, loop = self._cmd.hyp(), self._loop.hyp()
         frames = self._cmd.n_frames()
         if not cmd or not loop or frames <= 0 or cmd.score <= 0 or loop.score <= 0:
             return None
         log_base = math.log(1.0001)
         return (math.log(cmd.score) - math.log(loop.score)) / log_base / frames
+
+
+def _rms(pcm: bytes) -> float:
+    return float(np.sqrt(np.mean(from_pcm(pcm) ** 2))) if pcm else 0.0

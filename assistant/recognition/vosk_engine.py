@@ -1,7 +1,7 @@
 """The main engine: Vosk (Kaldi) with a runtime grammar of the phrases.
 
-Rejection, in order: the grammar includes `[unk]` when the model has it, so other words
-have somewhere to go; a result must be exactly one phrase (Vosk's grammar lets phrases
+Rejection, in order: the grammar includes `[unk]` when the model has it, and the phrases
+of the intents this state does not listen for, so other words have somewhere to go; a result must be exactly one phrase (Vosk's grammar lets phrases
 follow each other, and a run of several is what other speech turns into); every word must
 reach a minimum confidence and a plausible duration. Partial results are acted on only
 with `[unk]` in the grammar: without it other words cannot show up in the partial text, so
@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from assistant.intents import Grammars
-from assistant.recognition.phrases import PhraseSet, phrase_set
+from assistant.recognition.phrases import PhraseSet, other_phrases, phrase_set
 from assistant.recognition.stability import PartialGate
 from assistant.recognition.types import Hypothesis, RecognizerError
 
@@ -50,6 +50,8 @@ class VoskRecognizer:
         self._gate = PartialGate()
         self._audio_s = 0.0
         self.phrases: PhraseSet
+        for name in self.grammars.named:  # up front: a switch mid-session must be instant
+            self._recognizers[name] = self._build(name)
         self.set_grammar("narration")
 
     def set_grammar(self, grammar: str) -> None:
@@ -91,7 +93,9 @@ class VoskRecognizer:
         if not known:
             raise RecognizerError(f"the Vosk model in {self.model_path} knows none of the words of "
                                   f"grammar {grammar!r}; use an English model (`footcare models download`)")
-        vocabulary = list(known) + ([UNK] if self.has_unk else [])
+        others = [p for p in other_phrases(self.grammars, grammar)
+                  if all(self._model.vosk_model_find_word(w) >= 0 for w in p.split())]
+        vocabulary = list(known) + others + ([UNK] if self.has_unk else [])
         rec = self._vosk.KaldiRecognizer(self._model, SAMPLE_RATE, json.dumps(vocabulary, ensure_ascii=False))
         rec.SetWords(True)
         rec.SetPartialWords(True)

@@ -113,3 +113,32 @@ def korean(korean_model: Path, korean_grammars):
     from assistant.recognition.vosk_engine import VoskRecognizer
 
     return VoskRecognizer(korean_grammars, korean_model)
+
+
+@pytest.fixture(scope="session")
+def quiet_and_noise(noise_dir: Path) -> list[tuple[str, np.ndarray]]:
+    """Room tone and 3 s of each real noise: nothing here may become a command."""
+    rng = np.random.default_rng(3)
+    out = [("room tone", ev.pad(np.zeros(16000, np.float32), rng=rng))]
+    for name in ev.noise_names():
+        noise = ev.load_noise(name)
+        start = int(rng.integers(0, len(noise) - 48000))
+        out.append((name, noise[start:start + 48000]))
+    return out
+
+
+@pytest.fixture(scope="session")
+def stream():
+    """stream(recognizer, samples) -> (first hypothesis, seconds of audio fed until then)."""
+
+    def _stream(recognizer, x: np.ndarray):
+        pcm = ev.pcm(x)
+        recognizer.reset()
+        step = 3200  # 100 ms, as the live loop feeds it
+        for i in range(0, len(pcm), step):
+            hyp = recognizer.accept(pcm[i:i + step])
+            if hyp is not None:
+                return hyp, (i + step) / 32000
+        return None, len(pcm) / 32000
+
+    return _stream

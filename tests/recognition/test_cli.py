@@ -21,7 +21,7 @@ def footcare(*args: str, env: dict | None = None) -> subprocess.CompletedProcess
 
 @pytest.mark.slow
 def test_recognize_json_gives_one_line_per_file_in_order(tmp_path, voice_dir):
-    files = [ev.synthesize("stop", "en-us", 140, voice_dir), ev.synthesize("please carry on", "en-gb", 150, voice_dir)]
+    files = [ev.synthesize("please stop", "en-us", 140, voice_dir), ev.synthesize("carry on", "en-us", 130, voice_dir)]
     silence = tmp_path / "silence.wav"
     subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", str(silence), "trim", "0", "1.0"], check=True)
     files.append(silence)
@@ -31,7 +31,7 @@ def test_recognize_json_gives_one_line_per_file_in_order(tmp_path, voice_dir):
     assert [d["file"] for d in lines] == [str(f) for f in files]
     assert all(set(d) == {"file", "text", "intent", "confidence", "decode_ms"} for d in lines)
     assert [d["intent"] for d in lines] == ["stop", "resume", None]
-    assert lines[0]["text"] == "stop" and 0 < lines[0]["confidence"] <= 1 and lines[0]["decode_ms"] > 0
+    assert lines[0]["text"] == "please stop" and 0 < lines[0]["confidence"] <= 1 and lines[0]["decode_ms"] > 0
 
 
 def test_recognize_reports_unreadable_files_without_a_traceback(tmp_path):

