@@ -26,7 +26,6 @@ from assistant.recognition.stability import PartialGate
 from assistant.recognition.types import Hypothesis, RecognizerError
 
 SAMPLE_RATE = 16000
-FRAME_S = 0.01
 MAX_UTTERANCE_S = 8.0
 NBEST = 10
 MIN_PEAK_RMS = 0.003
@@ -49,7 +48,7 @@ class SphinxSettings:
     scale: float = 4.0
     """Spread of the logistic that turns the score ratio into a 0..1 confidence."""
     garbage_words: int = 300
-    """Size of the garbage loop of frequent English words (0: none)."""
+    """How many frequent English words the garbage branch offers (0: none)."""
     garbage_weight: float = 0.5
     """Prior of the garbage branch against all phrases together."""
     garbage_second: float = 0.3
@@ -67,7 +66,8 @@ class SphinxSettings:
 
 
 class SphinxRecognizer:
-    """Streaming keyword-phrase recogniser with likelihood-ratio rejection."""
+    """Streaming phrase recogniser: voice activity segments the stream, a weighted grammar of
+    the phrases plus garbage words decodes each utterance, partial results act early."""
 
     sample_rate = SAMPLE_RATE
 
