@@ -100,7 +100,7 @@ class LiveSession:
         player.on_idle = self._player_idle
         self.echo = EchoSuppressor(mic.rate, reference)
         self.speaker = Speaker(player, cache, voice, on_finished=lambda: self._events.put(SpeechFinished()))
-        player.set_volume(protocol.voice.volume)
+        player.set_volume(self.session.volume)  # the remembered volume, when memory gave one
         self._record = _open_wav(record_to) if record_to else None
         self._canceller = threading.Thread(target=self._cancel_echo, name="echo", daemon=True)
         self._listener = threading.Thread(target=self._listen, name="listener", daemon=True)

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from assistant.events import Heard, Say, SessionEnded, to_dict
+from assistant.memory import add_db_argument
 
 DEFAULT_VOICE = "gmw/en"
 """espeak-ng's British English voice: lower-pitched than the others, easier with hearing loss."""
@@ -114,10 +115,26 @@ def run_live(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from exc
 
     from assistant.audio.recognizer_process import RecognizerProcess
+    from assistant.memory import open_memory
+    from assistant.protocol import ProtocolError
 
+    memory = open_memory(args.db)  # never raises: a broken history is reported and left alone
+    try:
+        adaptation = memory.adaptation(protocol)
+    except ProtocolError as exc:
+        memory.close()
+        raise UserError(str(exc)) from exc
+    # A rate or volume given on the command line wins over the remembered one.
+    adaptation = replace(
+        adaptation,
+        rate_wpm=args.rate if args.rate is not None else adaptation.rate_wpm,
+        volume=args.volume if args.volume is not None else adaptation.volume,
+    )
     live = LiveSession(
         protocol, player, mic, cache, voice, RecognizerProcess(args.engine, args.model),
-        observers=(_printer(args.json),), notice=_notice_printer(args.json),
+        adaptation=adaptation,
+        observers=(_printer(args.json), memory.begin("run", adaptation)),
+        notice=_notice_printer(args.json),
         echo_cancel=not args.no_echo_cancel, record_to=args.record,
     )
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
@@ -133,6 +150,7 @@ def run_live(args: argparse.Namespace) -> int:
         return 143
     finally:
         live.close()
+        memory.close()  # an unfinished session is marked interrupted
         signal.signal(signal.SIGTERM, previous)
     if not args.json:
         print(f"footcare: session ended ({reason}).")
@@ -157,6 +175,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object per event and action")
     p.add_argument("--no-echo-cancel", action="store_true", help="do not cancel our own voice (for measurements)")
     p.add_argument("--record", metavar="WAV", help="save what the recogniser hears (16 kHz), for diagnosis")
+    add_db_argument(p)
     _voice_options(p)
     p.set_defaults(func=run_live)
 

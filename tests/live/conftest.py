@@ -194,3 +194,10 @@ def _understood(rec, samples: np.ndarray, rate: int, lead_s: float, wanted: set[
     for i in range(0, len(pcm), 1600):
         hyp = hyp or rec.accept(pcm[i : i + 1600])
     return hyp is not None and hyp.intent in wanted
+
+
+@pytest.fixture(autouse=True)
+def private_history(tmp_path, monkeypatch):
+    """`footcare run` remembers sessions: keep the tests' sessions out of the real history."""
+    monkeypatch.setenv("FOOTCARE_DB", str(tmp_path / "history.db"))
+    return tmp_path / "history.db"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -27,7 +28,7 @@ def test_first_word_is_quick_and_heard(user, speech_cache):
 
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_signal_ends_cleanly_and_at_once(user, speech_cache, sig, code):
+def test_signal_ends_cleanly_and_at_once(user, speech_cache, private_history, sig, code):
     user.start(["--cache", str(speech_cache)])
     assert user.wait_for(lambda r: r.type == "Say", 10)
     time.sleep(1.0)
@@ -36,6 +37,11 @@ def test_signal_ends_cleanly_and_at_once(user, speech_cache, sig, code):
     assert user.proc.wait(timeout=5) == code
     assert time.monotonic() - sent < 3.0
     assert "Traceback" not in user.stderr
+    # The cut-off session is in the history, marked interrupted, not lost.
+    listed = subprocess.run([*FOOTCARE, "history", "--json", "--db", str(private_history)],
+                            capture_output=True, text=True, timeout=30)
+    sessions = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [(s["mode"], s["status"]) for s in sessions] == [("run", "interrupted")], listed
 
 
 def test_missing_device_says_so_and_points_to_simulate(audio):
