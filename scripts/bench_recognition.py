@@ -108,16 +108,16 @@ def audio_of(item: dict, tmp: Path, seed: int) -> np.ndarray:
     return ev.mix(x, ev.load_noise(name), float(snr.removesuffix("dB")), rng)
 
 
-def init(engine: str | None, grammar: str, sweep: bool, tmp: str, overrides: dict) -> None:
+def init(engine: str | None, grammar: str, sweep: bool, tmp: str, overrides: dict, stream: bool) -> None:
     if engine == "pocketsphinx":
         from assistant.recognition.sphinx import SphinxRecognizer, SphinxSettings
 
-        settings = replace(SphinxSettings(), **overrides)
+        settings = replace(SphinxSettings(batch=not stream), **overrides)
         if sweep:
             settings = replace(settings, threshold=-1e9, partials=False)
         rec = SphinxRecognizer(settings=settings)
     else:
-        rec = open_recognizer(engine)
+        rec = open_recognizer(engine, whole_utterances=not stream)
     rec.set_grammar(grammar)
     _worker.update(rec=rec, tmp=Path(tmp))
 
@@ -197,6 +197,9 @@ def main() -> int:
                     default=[-1e9, -20, -15, -12, -10, -8, -6, -4], help="comma-separated, for --sweep")
     ap.add_argument("--save", help="write every result as JSON lines here")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--stream", action="store_true",
+                    help="decode as the live loop does (partial results, live CMN) instead of as "
+                         "`footcare recognize` does (each utterance whole, batch CMN)")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                     help="PocketSphinx settings to try, e.g. garbage_weight=0.3")
     args = ap.parse_args()
@@ -211,14 +214,15 @@ def main() -> int:
     jobs = list(enumerate(items(args, rng)))
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.time()
-        with Pool(args.jobs, init, (args.engine, args.grammar, args.sweep, tmp, overrides)) as pool:
+        with Pool(args.jobs, init, (args.engine, args.grammar, args.sweep, tmp, overrides, args.stream)) as pool:
             results = pool.map(decode, jobs, chunksize=8)
         wall = time.time() - t0
     if args.save:
         with open(args.save, "w") as f:
             f.writelines(json.dumps(r) + "\n" for r in results)
     engine = args.engine or "default"
-    print(f"### {engine} engine {' '.join(args.set)}, grammar `{args.grammar}` ({len(results)} clips, {wall:.0f} s wall, {args.jobs} jobs)\n")
+    mode = "streaming" if args.stream else "whole utterances"
+    print(f"### {engine} engine ({mode}) {' '.join(args.set)}, grammar `{args.grammar}` ({len(results)} clips, {wall:.0f} s wall, {args.jobs} jobs)\n")
     print(f"Machine: {machine()}\n")
     if args.sweep:
         print(sweep_report(results, args.thresholds))

@@ -19,11 +19,13 @@ __all__ = ["ENGINES", "Hypothesis", "Recognizer", "RecognizerError", "open_recog
 
 
 def open_recognizer(engine: str | None = None, model: str | Path | None = None,
-                    grammars: Grammars | None = None) -> Recognizer:
+                    grammars: Grammars | None = None, *, whole_utterances: bool = False) -> Recognizer:
     """A ready recogniser listening with the `narration` grammar.
 
     engine None: Vosk if an English model is found (option, $FOOTCARE_VOSK_MODEL, models/,
-    vosk's cache), else PocketSphinx.
+    vosk's cache), else PocketSphinx. whole_utterances: for recordings, where no phrase has
+    to act before its utterance ends: PocketSphinx then decodes each utterance in one pass
+    with batch cepstral mean normalisation (more accurate, no partial results).
     """
     if engine not in (None, *ENGINES):
         raise RecognizerError(f"unknown engine {engine!r}; use one of: {', '.join(ENGINES)}")
@@ -40,6 +42,7 @@ def open_recognizer(engine: str | None = None, model: str | Path | None = None,
         if engine == "vosk":
             raise RecognizerError("no English Vosk model is installed; run `footcare models download` "
                                   "or pass --model PATH (or use --engine pocketsphinx)")
-    from assistant.recognition.sphinx import SphinxRecognizer
+    from assistant.recognition.sphinx import SphinxRecognizer, SphinxSettings
 
-    return SphinxRecognizer(grammars, model if engine == "pocketsphinx" else None)
+    return SphinxRecognizer(grammars, model if engine == "pocketsphinx" else None,
+                            SphinxSettings(batch=whole_utterances))

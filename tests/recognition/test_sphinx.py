@@ -64,6 +64,20 @@ def test_silence_and_noise_do_not_become_commands(sphinx, quiet_and_noise):
         assert heard(sphinx, x) is None, name
 
 
+def test_whole_utterances_do_not_depend_on_what_came_before(sphinx_whole, speech_commands, noise_dir):
+    """Batch CMN normalises each utterance by itself: the same clip gives the same phrase
+    whatever was decoded before it (live CMN carries the previous sounds' mean over). The
+    noise-removal estimate still carries over, so the confidence may differ a little."""
+    sphinx_whole.set_grammar("answer")
+    nrng = np.random.default_rng(3)
+    clip = ev.pad(from_pcm(read_wav(ev.clips("yes")[0])), rng=nrng)
+    loud = ev.mix(ev.pad(from_pcm(read_wav(ev.clips("_unknown_")[0])), rng=nrng), ev.load_noise("exercise_bike"), 0, nrng)
+    first = heard(sphinx_whole, clip)
+    heard(sphinx_whole, loud)
+    again = heard(sphinx_whole, clip)
+    assert first is not None and again is not None and first.text == again.text == "yes", (first, again)
+
+
 def test_a_command_is_heard_before_the_stream_ends(sphinx, say, stream):
     """A command followed by a long stretch of room tone is reported as soon as it is certain."""
     sphinx.set_grammar("narration")
@@ -72,8 +86,11 @@ def test_a_command_is_heard_before_the_stream_ends(sphinx, say, stream):
     assert at_s < 3.0, f"heard only after {at_s:.1f} s of a 5 s stream"
 
 
-def test_real_speakers_clean_and_in_noise(sphinx, speech_commands, noise_dir):
+@pytest.mark.parametrize("mode", ["streaming", "whole"])
+def test_real_speakers_clean_and_in_noise(mode, sphinx, sphinx_whole, speech_commands, noise_dir):
     """Held-out dev speakers: most 'stop's are heard, few other words become commands."""
+    sphinx = sphinx if mode == "streaming" else sphinx_whole
+    recall_floor, noisy_floor = FLOORS[mode]
     rng = random.Random(7)
     nrng = np.random.default_rng(7)
     sphinx.set_grammar("answer")
@@ -87,15 +104,15 @@ def test_real_speakers_clean_and_in_noise(sphinx, speech_commands, noise_dir):
     recall_noisy = sum(h is not None and h.intent == "stop" for h in noisy) / len(noisy)
     accepts = sum(h is not None for h in false) / len(false)
     print(f"recall {recall:.2f}, at 10 dB {recall_noisy:.2f}, other words accepted {accepts:.2f}")
-    assert recall >= RECALL_FLOOR, recall
-    assert recall_noisy >= NOISY_RECALL_FLOOR, recall_noisy
+    assert recall >= recall_floor, recall
+    assert recall_noisy >= noisy_floor, recall_noisy
     assert accepts <= FALSE_ACCEPT_CEILING, accepts
 
 
 # Regression floors below what docs/BENCHMARKS.md measures for the held-out speakers
-# (clean stop 48%, 10 dB 8-27%, other words 13%); with 40 clips one clip is 2.5%.
+# (streaming: clean stop 48%, 10 dB 8-27%, other words 13%; whole utterances: see there);
+# with 40 clips one clip is 2.5%.
 # They guard against breakage; they are NOT the issue's targets, which are not met yet.
 ESPEAK_FLOOR = 0.4
-RECALL_FLOOR = 0.25
-NOISY_RECALL_FLOOR = 0.05
+FLOORS = {"streaming": (0.25, 0.05), "whole": (0.25, 0.05)}  # (clean recall, 10 dB recall)
 FALSE_ACCEPT_CEILING = 0.3
