@@ -225,8 +225,12 @@ class LiveSession:
 
     def _heard(self, hyp) -> None:
         speaking = self.speaker.busy or time.monotonic() - self._quiet_since < QUIET_AFTER_SPEECH_S
-        if hyp.intent is None and speaking:
-            self._notice(self.now(), "ignored", {"text": hyp.text, "why": "not a command, while speaking"})
+        if speaking and hyp.intent not in BARGE_IN:
+            # Our own voice can come back as any phrase; an echo taken as "no" to a safety
+            # question would be a false all-clear. So while we talk only the commands that
+            # make things safer cut in; answers and the rest count once we are quiet.
+            self._notice(self.now(), "ignored",
+                         {"text": hyp.text, "intent": hyp.intent, "why": "not stop, pause or pain, while speaking"})
             return
         if speaking and self.echo.only_own_voice(hyp.frame):
             self._notice(self.now(), "ignored", {"text": hyp.text, "intent": hyp.intent, "why": "echo residue"})
@@ -235,6 +239,10 @@ class LiveSession:
             self._notice(self.now(), "ignored", {"text": hyp.text, "intent": hyp.intent, "why": "own voice"})
             return
         self._events.put(Heard(hyp.text, hyp.intent, hyp.confidence))
+
+
+BARGE_IN = frozenset({"stop", "pause", "pain", "tingling"})
+"""What is acted on while the assistant talks: every one of them makes the session safer."""
 
 
 def _open_wav(path: str) -> wave.Wave_write:

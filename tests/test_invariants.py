@@ -174,6 +174,7 @@ def test_commands_during_the_massage_never_exceed_15_minutes_a_foot(commands):
         run.feed("timer", name, 0.0)
         run.feed("speech", None, 0.0)
     check_invariants(run.actions)
+    assert run.session.ended
 
 
 def test_red_flag_answer_ends_before_any_technique():
@@ -210,5 +211,7 @@ def test_random_sequences_reach_every_part_of_the_session():
     census()
     assert reached["massage"] >= 60, reached
     assert reached["left"] >= 15, reached
-    for part in ("paused", "pain_offer", "completed", "red_flag", "stopped", "pain"):
-        assert reached[part] >= 1, (part, reached)
+    # A full completed session is rare in random runs (seeds differ between machines); the
+    # run to the end is checked by test_commands_during_the_massage_never_exceed_15_minutes_a_foot.
+    for part in ("paused", "pain_offer", "red_flag", "stopped", "pain"):
+        assert reached[part] >= 3, (part, reached)
