@@ -197,9 +197,9 @@ def main() -> int:
                     default=[-1e9, -20, -15, -12, -10, -8, -6, -4], help="comma-separated, for --sweep")
     ap.add_argument("--save", help="write every result as JSON lines here")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--stream", action="store_true",
-                    help="decode as the live loop does (partial results, live CMN) instead of as "
-                         "`footcare recognize` does (each utterance whole, batch CMN)")
+    ap.add_argument("--whole", action="store_true",
+                    help="decode each utterance whole with batch CMN (`footcare recognize "
+                         "--whole-utterances`) instead of streaming as the live loop does")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                     help="PocketSphinx settings to try, e.g. garbage_weight=0.3")
     args = ap.parse_args()
@@ -214,14 +214,14 @@ def main() -> int:
     jobs = list(enumerate(items(args, rng)))
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.time()
-        with Pool(args.jobs, init, (args.engine, args.grammar, args.sweep, tmp, overrides, args.stream)) as pool:
+        with Pool(args.jobs, init, (args.engine, args.grammar, args.sweep, tmp, overrides, not args.whole)) as pool:
             results = pool.map(decode, jobs, chunksize=8)
         wall = time.time() - t0
     if args.save:
         with open(args.save, "w") as f:
             f.writelines(json.dumps(r) + "\n" for r in results)
     engine = args.engine or "default"
-    mode = "streaming" if args.stream else "whole utterances"
+    mode = "whole utterances" if args.whole else "streaming"
     print(f"### {engine} engine ({mode}) {' '.join(args.set)}, grammar `{args.grammar}` ({len(results)} clips, {wall:.0f} s wall, {args.jobs} jobs)\n")
     print(f"Machine: {machine()}\n")
     if args.sweep:

@@ -25,7 +25,7 @@ def open_recognizer(engine: str | None = None, model: str | Path | None = None,
     engine None: Vosk if an English model is found (option, $FOOTCARE_VOSK_MODEL, models/,
     vosk's cache), else PocketSphinx. whole_utterances: for recordings, where no phrase has
     to act before its utterance ends: PocketSphinx then decodes each utterance in one pass
-    with batch cepstral mean normalisation (more accurate, no partial results).
+    with batch cepstral mean normalisation (higher recall, more false accepts, no partials).
     """
     if engine not in (None, *ENGINES):
         raise RecognizerError(f"unknown engine {engine!r}; use one of: {', '.join(ENGINES)}")

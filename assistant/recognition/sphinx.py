@@ -9,8 +9,9 @@ An optional likelihood-ratio test against a free phone loop (`threshold`) was me
 and is off by default (see docs/BENCHMARKS.md, `scripts/bench_recognition.py --sweep`).
 
 Two ways of decoding: streaming (the live loop: live CMN, partial results act early) and
-whole utterances (`SphinxSettings.batch`, used for recordings: each utterance the voice
-activity detector closes is decoded in one pass with batch CMN, which is more accurate).
+whole utterances (`SphinxSettings.batch`, an option for recordings: each utterance the
+voice activity detector closes is decoded in one pass with batch CMN: higher recall, more
+false accepts).
 """
 
 from __future__ import annotations
@@ -70,9 +71,10 @@ class SphinxSettings:
     batch: bool = False
     """Decode each utterance only when the voice activity detector closes it, in one pass with
     cepstral mean normalisation over that utterance (batch CMN) instead of the running (live)
-    mean. No partial results, so a command acts ~0.3 s later, but live CMN on a short command
-    starts from whatever the previous sounds left behind: batch was measured 10-20 points
-    better in recall (docs/BENCHMARKS.md). Whole-file recognition (`footcare recognize`) uses it."""
+    mean. No partial results, so a command acts ~0.3 s later. Measured on held-out speakers
+    (docs/BENCHMARKS.md): recall 5-9 points higher clean and at 10 dB, but near-miss words
+    accepted 11 points more often and some noise alone (a cat) becomes a command, so it is
+    off by default (`footcare recognize --whole-utterances`, `bench_recognition.py --whole`)."""
     beam: float = 1e-35
     """Search beam (HMMs, then word exits `wbeam`): narrower than PocketSphinx's default,
     measured no worse in recall and half the CPU time with batch decoding."""
