@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Kind = Literal["input", "output"]
 NO_DEVICE_HINT = "To try the session without sound devices, run `footcare simulate`."
@@ -27,6 +27,31 @@ def _sd():
     except OSError as exc:  # PortAudio missing: sounddevice raises at import
         raise DeviceError(f"the sound library is not available ({exc}). {NO_DEVICE_HINT}") from exc
     return sounddevice
+
+
+BLOCK_S = 0.010
+"""PortAudio block: 10 ms, so a cut or a microphone frame is never more than that late."""
+
+
+def open_stream(kind: Literal["input", "output"], device: Device, latency: float | str,
+                callback) -> Any:
+    """A mono float32 stream on `device` at its own rate, in BLOCK_S blocks; DeviceError if it
+    cannot be opened (busy, unplugged, no such rate)."""
+    sd = _sd()
+    stream_type = sd.InputStream if kind == "input" else sd.OutputStream
+    try:
+        return stream_type(
+            device=device.index,
+            samplerate=device.sample_rate,
+            channels=1,
+            dtype="float32",
+            blocksize=max(1, int(device.sample_rate * BLOCK_S)),
+            latency=latency,
+            callback=callback,
+        )
+    except (sd.PortAudioError, ValueError) as exc:
+        what = "microphone" if kind == "input" else "speaker"
+        raise DeviceError(f"cannot open the {what} {device.name!r}: {exc}") from exc
 
 
 def list_devices() -> list[dict]:

@@ -6,9 +6,7 @@ import queue
 
 import numpy as np
 
-from assistant.audio.devices import Device, DeviceError, _sd
-
-BLOCK_S = 0.010
+from assistant.audio.devices import Device, open_stream
 
 
 class Microphone:
@@ -19,19 +17,7 @@ class Microphone:
         self.device = device
         self.blocks: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(maxsize=1000)
         self.overflows = 0
-        sd = _sd()
-        try:
-            self._stream = sd.InputStream(
-                device=device.index,
-                samplerate=self.rate,
-                channels=1,
-                dtype="float32",
-                blocksize=max(1, int(self.rate * BLOCK_S)),
-                latency=latency,
-                callback=self._callback,
-            )
-        except (sd.PortAudioError, ValueError) as exc:
-            raise DeviceError(f"cannot open the microphone {device.name!r}: {exc}") from exc
+        self._stream = open_stream("input", device, latency, self._callback)
 
     def _callback(self, indata: np.ndarray, frames: int, time, status) -> None:
         if status.input_overflow:

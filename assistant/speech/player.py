@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.audio.devices import Device, DeviceError, _sd
+from assistant.audio.devices import Device, open_stream
 
-BLOCK_S = 0.010
 FADE_S = 0.005
 """A cut fades out over this long instead of clicking."""
 
@@ -52,19 +51,7 @@ class Player:
         self._was_playing = False
         self._gain = 1.0
         self._target_gain = 1.0
-        sd = _sd()
-        try:
-            self._stream = sd.OutputStream(
-                device=device.index,
-                samplerate=self.rate,
-                channels=1,
-                dtype="float32",
-                blocksize=max(1, int(self.rate * BLOCK_S)),
-                latency=latency,
-                callback=self._callback,
-            )
-        except (sd.PortAudioError, ValueError) as exc:
-            raise DeviceError(f"cannot open the speaker {device.name!r}: {exc}") from exc
+        self._stream = open_stream("output", device, latency, self._callback)
 
     @property
     def latency_s(self) -> float:
