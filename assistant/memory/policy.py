@@ -111,7 +111,12 @@ def adapt(history: Sequence[SessionRecord], now: datetime, protocol: Protocol, p
     opening: list[Notice] = []
     if last.interrupted:
         opening.append(Notice("memory.interrupted"))
-    opening.append(since_notice(last, now, policy))
+    last_massage = next((s for s in reversed(history) if s.massaged), None)
+    if last_massage:
+        opening.append(since_notice(last_massage, now, policy))
+    if last.red_flag:
+        # A recollection, not the rule acting: today's check applies the rule again.
+        opening.append(Notice(f"memory.red_flag.{last.red_flag}"))
     run = difficult_run(history, now, policy)
     if len(run) >= policy.break_after:
         opening.append(Notice("memory.take_break", "monitor.worse"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -118,3 +119,20 @@ def test_the_policy_numbers_come_from_the_protocol_file(tmp_path):
     (tmp_path / "bad.yaml").write_text(text.replace("break_after: 3", "break_after: many"))
     with pytest.raises(ProtocolError, match="memory"):
         load_policy(tmp_path / "bad.yaml")
+
+
+@pytest.mark.parametrize("rule", ["skin.broken", "inflammation", "circulation"])
+def test_after_a_red_flag_the_next_start_recalls_the_advice(protocol, rule):
+    stopped = replace(past(1, feeling=None, end_reason="red_flag", massaged=False),
+                      rules=((40.0, rule),))
+    adaptation = adapt([stopped], NOW, protocol, POLICY)
+    assert Notice(f"memory.red_flag.{rule}") in adaptation.opening
+    # No massage happened, so there is no "you already had one today".
+    assert not any(n.line.startswith("memory.since") for n in adaptation.opening)
+    assert "doctor or nurse" in protocol.line(f"memory.red_flag.{rule}")
+    # A red flag is no reason to shorten the massage: the check decides again today.
+    assert adaptation.duration_scale == 1.0 and not adaptation.gentle
+
+
+def test_a_completed_session_recalls_no_red_flag(protocol):
+    assert not any(n.line.startswith("memory.red_flag") for n in adapt([past(1)], NOW, protocol, POLICY).opening)
