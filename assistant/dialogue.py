@@ -51,8 +51,11 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "finish", "source": "*", "dest": "ended"},
 ]
 
+#: Commands that make the session safer. A live adapter acts on only these while the
+#: assistant talks, so its own voice coming back can never answer a question.
+SAFER = frozenset({"stop", "pause", "pain", "tingling"})
 #: Commands that cut off the assistant's speech at once (barge-in).
-INTERRUPTING = {"stop", "pause", "pain", "tingling", "repeat", "help", "skip", "time_left"}
+INTERRUPTING = SAFER | {"repeat", "help", "skip", "time_left"}
 VOICE_COMMANDS = {"slower", "faster", "louder", "quieter"}
 
 STEP_TIMER = "step"
@@ -171,7 +174,7 @@ class Session:
         self._now = now
         self.greet()
         self._emit(SetVoice(self.rate_wpm, self.volume))
-        self._apply(self.protocol.flow["greeting"], pre=self._opening)
+        self._apply(self.protocol.flow["greeting"], before_next=self._opening)
         return self._flush()
 
     def handle(self, event: Event, now: float) -> list[Action]:
@@ -218,24 +221,28 @@ class Session:
             self._rule(notice.rule)
             self._say(notice.line, **notice.values)
 
+    @property
+    def _segment(self) -> Segment | None:
+        """The step under way (or held), if the massage has one."""
+        return self._plan[self._index] if 0 <= self._index < len(self._plan) else None
+
     def _values(self) -> dict[str, Any]:
         """Placeholders any line may use."""
-        values: dict[str, Any] = {"total": spoken_duration(self.planned_total_s)}
-        if 0 <= self._index < len(self._plan):
-            seg = self._plan[self._index]
-            remaining_step = max(0.0, seg.planned_s - self._active(self._now))
-            later = sum(s.planned_s for s in self._plan[self._index + 1:])
-            values.update(
-                foot=seg.foot,
-                step=spoken_duration(remaining_step),
-                duration=spoken_duration(seg.planned_s),
-                total=spoken_duration(remaining_step + later),
-            )
-        return values
+        seg = self._segment
+        if seg is None:
+            return {"total": spoken_duration(self.planned_total_s)}
+        remaining_step = max(0.0, seg.planned_s - self._active(self._now))
+        later = sum(s.planned_s for s in self._plan[self._index + 1:])
+        return {
+            "foot": seg.foot,
+            "step": spoken_duration(remaining_step),
+            "duration": spoken_duration(seg.planned_s),
+            "total": spoken_duration(remaining_step + later),
+        }
 
     # --- outcomes: the protocol's decisions, carried out --------------------------------
 
-    def _apply(self, outcome: Outcome, pre: Any = None) -> None:
+    def _apply(self, outcome: Outcome, before_next: Callable[[], None] | None = None) -> None:
         self._rule(outcome.rule)
         if outcome.mark:
             self._marked = outcome.mark
@@ -250,8 +257,8 @@ class Session:
         values = self._values()
         for line in outcome.say:
             self._say(line, **values)
-        if pre:
-            pre()
+        if before_next:
+            before_next()
         if outcome.end:
             if outcome.end == "red_flag":
                 self._red_flag = True
@@ -379,7 +386,7 @@ class Session:
 
     def _cmd_pain(self, kind: str = "pain") -> None:
         if self.state in ("massaging", "paused", "pain_offer"):
-            seg = self._plan[self._index] if 0 <= self._index < len(self._plan) else None
+            seg = self._segment
             self._emit(Reported(kind, seg.foot if seg else None, seg.step.id if seg else None))
             self._reports += 1
             if self._reports >= 2:

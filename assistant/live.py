@@ -21,7 +21,7 @@ from assistant.audio.echo import EchoSuppressor, ReferenceBuffer
 from assistant.audio.guard import SelfEchoGuard
 from assistant.audio.mic import Microphone
 from assistant.audio.recognizer_process import RecognizerProcess
-from assistant.dialogue import Adaptation, Session
+from assistant.dialogue import SAFER, Adaptation, Session
 from assistant.events import (
     Action,
     CancelTimer,
@@ -225,7 +225,7 @@ class LiveSession:
 
     def _heard(self, hyp) -> None:
         speaking = self.speaker.busy or time.monotonic() - self._quiet_since < QUIET_AFTER_SPEECH_S
-        if speaking and hyp.intent not in BARGE_IN:
+        if speaking and hyp.intent not in SAFER:
             # Our own voice can come back as any phrase; an echo taken as "no" to a safety
             # question would be a false all-clear. So while we talk only the commands that
             # make things safer cut in; answers and the rest count once we are quiet.
@@ -239,10 +239,6 @@ class LiveSession:
             self._notice(self.now(), "ignored", {"text": hyp.text, "intent": hyp.intent, "why": "own voice"})
             return
         self._events.put(Heard(hyp.text, hyp.intent, hyp.confidence))
-
-
-BARGE_IN = frozenset({"stop", "pause", "pain", "tingling"})
-"""What is acted on while the assistant talks: every one of them makes the session safer."""
 
 
 def _open_wav(path: str) -> wave.Wave_write:
