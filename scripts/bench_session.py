@@ -15,19 +15,15 @@ import platform
 import resource
 import statistics
 import time
+from pathlib import Path
 
 from assistant.intents import Grammars
 from assistant.protocol import load_protocol
 from assistant.script import ScriptedUser, parse_script
 from assistant.simulate import Simulation
 
-ALL_CLEAR = """when ready: yes
-when skin.broken: no
-when inflammation: no
-when circulation: no
-when sensitive.areas: no
-when feel: better
-"""
+ALL_CLEAR = (Path(__file__).resolve().parent.parent / "tests" / "scripts" / "all_clear.txt").read_text(
+    encoding="utf-8")
 BUSY = ALL_CLEAR + """in effleurage +40: hold on
 after +90: carry on
 in petrissage +60: that hurts
