@@ -365,6 +365,11 @@ class Session:
             else:
                 self._ask(self._question)
 
+    def _cmd_unsure(self) -> None:
+        """"I don't know" to a question: ask again with a way to find out; it never counts as no."""
+        if self._question:
+            self._reask("unsure.question")
+
     def _cmd_stop(self) -> None:
         self._apply(self.protocol.flow["stopped"])
 

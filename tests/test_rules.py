@@ -174,3 +174,13 @@ def test_worse_after_the_session_acts_monitor_worse(simulate):
     assert "lighter touch and a shorter time" in said(events)
     better = simulate(answers(feel="better"))
     assert "monitor.worse" not in rules(better)
+
+
+def test_i_dont_know_is_never_taken_for_no(simulate):
+    """'I don't know' holds "no" inside it: it is its own answer, asked again, never all-clear."""
+    events = simulate(answers(inflammation="i don't know"))
+    heard = [e for e in kinds(events, "heard") if e.get("text") == "i don't know"]
+    assert heard and all(e["intent"] == "unsure" for e in heard)
+    assert not kinds(events, "step")
+    assert end_reason(events) != "completed"
+    assert "ask someone to look" in said(events)

@@ -29,6 +29,19 @@ class PhraseSet:
         """The intent of an exact phrase of this grammar, else None."""
         return self.by_phrase.get(" ".join(text.lower().split()))
 
+    @cached_property
+    def open_ended(self) -> frozenset[str]:
+        """Phrases that begin a longer phrase of another intent: "i don't" (no) begins
+        "i don't know" (unsure), "no" begins "no more" (stop)."""
+        return frozenset(p for p, i in self.by_phrase.items()
+                         if any(q.startswith(p + " ") and j != i for q, j in self.by_phrase.items()))
+
+    def settled(self, text: str) -> bool:
+        """A phrase a partial result may act on before the utterance ends: whatever still
+        comes cannot turn it into another intent ("stop" may become "stop it", still stop)."""
+        text = " ".join(text.lower().split())
+        return text in self.by_phrase and text not in self.open_ended
+
 
 def phrase_set(grammars: Grammars, grammar: str) -> PhraseSet:
     """The phrases of `grammar`; a phrase shared by two intents goes to the earlier one."""

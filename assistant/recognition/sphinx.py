@@ -213,7 +213,7 @@ class SphinxRecognizer:
         hyp = self._cmd.hyp()
         text = hyp.hypstr if hyp else ""
         now = self._utt_frames * self._vad.frame_length
-        if self._gate.update(text, self.phrases.intent_of(text) is not None, now):
+        if self._gate.update(text, self.phrases.settled(text), now):
             return self._judge(text, final=False)
         return None
 

@@ -69,7 +69,7 @@ class VoskRecognizer:
             return None if fired else self._judge(result.get("result", []), final=True)
         partial = json.loads(self._rec.PartialResult())
         text = partial.get("partial", "")
-        complete = self.has_unk and self.phrases.intent_of(text) is not None
+        complete = self.has_unk and self.phrases.settled(text)
         if self._gate.update(text, complete, self._audio_s):
             return self._judge(partial.get("partial_result", []), final=False)
         return None

@@ -71,3 +71,10 @@ def test_priors_give_each_intent_the_same_weight():
     priors = phrase_priors({"a": "x", "b": "x", "c": "x", "d": "y"})
     assert priors["d"] == pytest.approx(0.5)
     assert sum(priors.values()) == pytest.approx(1.0)
+
+
+def test_a_phrase_that_begins_one_of_another_intent_waits_for_the_end():
+    answer = phrase_set(Grammars(), "answer")
+    assert "i do" in answer.open_ended and "no" in answer.open_ended  # "i do not think so", "no more"
+    assert answer.settled("stop") and answer.settled("yes")  # "stop it" is still stop
+    assert not answer.settled("i do") and not answer.settled("banana")

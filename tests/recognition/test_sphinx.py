@@ -116,3 +116,12 @@ def test_real_speakers_clean_and_in_noise(mode, sphinx, sphinx_whole, speech_com
 ESPEAK_FLOOR = 0.4
 FLOORS = {"streaming": (0.25, 0.05), "whole": (0.25, 0.05)}  # (clean recall, 10 dB recall)
 FALSE_ACCEPT_CEILING = 0.3
+
+
+def test_i_dont_know_is_never_heard_as_no(sphinx, say):
+    """"I don't know" holds "no" ("i don't", "know"): it must never answer a safety question no."""
+    sphinx.set_grammar("answer")
+    hyps = [heard(sphinx, say("i don't know", voice, rate)) for voice, rate in VOICES]
+    heard_as = [getattr(h, "intent", None) for h in hyps]
+    assert "no" not in heard_as, heard_as
+    assert "unsure" in heard_as, heard_as
