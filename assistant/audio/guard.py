@@ -3,7 +3,8 @@
 Echo cancellation removes most of the assistant's voice from the microphone, but not
 all of it, least of all in the first seconds before the filter has learnt the room.
 So a command is not taken while the assistant is, or was a moment ago, saying those
-very words ("Say stop, pause, or that hurts"). The window is short: a real "stop"
+very words ("Say stop, pause, or that hurts"), also when the recogniser wrapped filler
+words around them ("i want to stop now"). The window is short: a real "stop"
 later in the line, or after it, still counts.
 """
 
@@ -16,6 +17,9 @@ from dataclasses import dataclass
 
 WINDOW_S = 2.5
 """How far back a played sentence can still be the source of what was heard."""
+FILLER = frozenset("i i'd i'm want to like let's now please just it that this the a me my is so oh".split())
+"""Words a recogniser wraps around a command word it half-heard ("i want to stop now" from
+an echo of "say stop"): they do not make a phrase our user's rather than our own."""
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,13 @@ class SelfEchoGuard:
             )
 
     def is_own(self, heard: str, now: float) -> bool:
-        """True if the phrase was being played in the last `window_s` seconds."""
+        """True if the phrase, or every word of it but the fillers, was being played in the
+        last `window_s` seconds."""
         said = words(heard)
+        core = frozenset(said) - FILLER
         with self._lock:
             return any(
-                p.end >= now - self.window_s and p.start <= now and contains(p.words, said)
+                p.end >= now - self.window_s and p.start <= now
+                and (contains(p.words, said) or bool(core) and core <= set(p.words))
                 for p in self._played
             )
