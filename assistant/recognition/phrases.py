@@ -6,6 +6,7 @@ each from here, so the matcher and the recognisers cannot drift apart.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -27,20 +28,28 @@ class PhraseSet:
 
     def intent_of(self, text: str) -> str | None:
         """The intent of an exact phrase of this grammar, else None."""
-        return self.by_phrase.get(" ".join(text.lower().split()))
+        return self.by_phrase.get(_normal(text))
 
     @cached_property
     def open_ended(self) -> frozenset[str]:
-        """Phrases that begin a longer phrase of another intent: "i don't" (no) begins
-        "i don't know" (unsure), "no" begins "no more" (stop)."""
-        return frozenset(p for p, i in self.by_phrase.items()
-                         if any(q.startswith(p + " ") and j != i for q, j in self.by_phrase.items()))
+        """Phrases that begin a longer phrase of another intent: "i do" (yes) begins
+        "i do not think so" (no), "no" begins "no more" (stop)."""
+        continued: dict[str, set[str]] = defaultdict(set)  # word prefix -> intents going on from it
+        for phrase, intent in self.by_phrase.items():
+            words = phrase.split()
+            for n in range(1, len(words)):
+                continued[" ".join(words[:n])].add(intent)
+        return frozenset(p for p, i in self.by_phrase.items() if continued.get(p, set()) - {i})
 
     def settled(self, text: str) -> bool:
         """A phrase a partial result may act on before the utterance ends: whatever still
         comes cannot turn it into another intent ("stop" may become "stop it", still stop)."""
-        text = " ".join(text.lower().split())
-        return text in self.by_phrase and text not in self.open_ended
+        return self.intent_of(text) is not None and _normal(text) not in self.open_ended
+
+
+def _normal(text: str) -> str:
+    """Lower case, single spaces: how phrases are kept."""
+    return " ".join(text.lower().split())
 
 
 def phrase_set(grammars: Grammars, grammar: str) -> PhraseSet:
