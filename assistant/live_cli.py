@@ -6,11 +6,15 @@ import argparse
 import json
 import signal
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 from assistant.events import Heard, Say, SessionEnded, to_dict
 from assistant.memory import add_db_argument
+from assistant.simulate import console_line
+
+CONSOLE_KINDS = {Say: "say", Heard: "heard", SessionEnded: "end"}
+"""What `run` shows on the console, as the event kinds `simulate` prints."""
 
 DEFAULT_VOICE = "gmw/en"
 """espeak-ng's British English voice: lower-pitched than the others, easier with hearing loss."""
@@ -72,13 +76,9 @@ def _printer(as_json: bool):
         if as_json:
             print(json.dumps({"t": round(t, 3), **to_dict(item)}), flush=True)
             return
-        stamp = f"[{int(t // 60):02d}:{t % 60:05.2f}]"
-        if isinstance(item, Say):
-            print(f"{stamp} assistant: {item.text}", flush=True)
-        elif isinstance(item, Heard):
-            print(f"{stamp} you: {item.text}   -> {item.intent or 'not understood'}", flush=True)
-        elif isinstance(item, SessionEnded):
-            print(f"{stamp} == session ended: {item.reason}", flush=True)
+        kind = CONSOLE_KINDS.get(type(item))
+        if kind:
+            print(console_line({"t": t, "kind": kind, **asdict(item)}), flush=True)
 
     return show
 

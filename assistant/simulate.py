@@ -257,25 +257,30 @@ class Simulation:
 # --- command line ---------------------------------------------------------------------
 
 
+def console_line(event: dict[str, Any]) -> str:
+    """One event as the console shows it (`simulate` and `run`): "[mm:ss.ss] assistant: ..."."""
+    t, kind = event["t"], event["kind"]
+    stamp = f"[{int(t // 60):02d}:{t % 60:05.2f}]"
+    if kind == "say":
+        body = f"assistant: {event['text']}"
+    elif kind == "heard":
+        body = f"you: {event['text']}   -> {event['intent'] or 'not understood'}"
+    elif kind == "ask":
+        body = f"(waiting for an answer: {event['topic']})"
+    elif kind == "step":
+        body = f"-- {event['foot']} foot: {event['step']} ({event['planned_s']:.0f} s planned)"
+    elif kind == "step_done":
+        body = f"-- done: {event['foot']} {event['step']} ({event['active_s']:.0f} s)"
+    elif kind == "rule":
+        body = f"(rule {event['id']})"
+    else:
+        body = f"== session ended: {event['reason']}"
+    return f"{stamp} {body}"
+
+
 def _text_printer(out: TextIO) -> Callable[[dict[str, Any]], None]:
     def show(event: dict[str, Any]) -> None:
-        t, kind = event["t"], event["kind"]
-        stamp = f"[{int(t // 60):02d}:{t % 60:05.2f}]"
-        if kind == "say":
-            body = f"assistant: {event['text']}"
-        elif kind == "heard":
-            body = f"you: {event['text']}   -> {event['intent'] or 'not understood'}"
-        elif kind == "ask":
-            body = f"(waiting for an answer: {event['topic']})"
-        elif kind == "step":
-            body = f"-- {event['foot']} foot: {event['step']} ({event['planned_s']:.0f} s planned)"
-        elif kind == "step_done":
-            body = f"-- done: {event['foot']} {event['step']} ({event['active_s']:.0f} s)"
-        elif kind == "rule":
-            body = f"(rule {event['id']})"
-        else:
-            body = f"== session ended: {event['reason']}"
-        print(f"{stamp} {body}", file=out, flush=True)
+        print(console_line(event), file=out, flush=True)
 
     return show
 
