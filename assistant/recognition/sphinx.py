@@ -1,6 +1,11 @@
 """The built-in engine: PocketSphinx with the English model its PyPI wheel ships.
 
-Rejection: a closed grammar of the phrases turns every sound into its nearest phrase, so
+One-word phrases ("stop", "yes", "no") are heard by keyword spotting against a phone loop
+(spotting.py), which rejects near-misses ("top", "go") far better than a grammar can.
+Longer phrases ("carry on", "not sure") are heard by a grammar; each utterance gets one
+decision from the two.
+
+Rejection in the grammar: a closed grammar of the phrases turns every sound into its nearest phrase, so
 the grammar also offers one or two of the 300 most frequent English words (not phrase
 words) as "garbage", and the phrases of the intents this state does not listen for; other
 speech comes out as one of those and is dropped. A phrase must also
@@ -17,7 +22,8 @@ false accepts).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +33,7 @@ from assistant.recognition.audio import from_pcm
 from assistant.recognition.fsg import phrase_priors, trie_transitions, with_garbage
 from assistant.recognition.garbage import garbage_words
 from assistant.recognition.phrases import PhraseSet, other_phrases, phrase_set
+from assistant.recognition.spotting import SEARCH_FLOOR, Arbiter, Keyphrase, Spotted, SpottingPlan, ThresholdRule, plan
 from assistant.recognition.stability import PartialGate
 from assistant.recognition.types import Hypothesis, RecognizerError
 
@@ -36,6 +43,9 @@ NBEST = 10
 MIN_PEAK_RMS = 0.003
 """Loudest 30 ms frame of an utterance must reach this (-50 dBFS): the voice activity
 detector also fires on faint hiss, which the grammar would turn into a phrase."""
+LOG_BASE = math.log(1.0001)
+KWS_OFFSET = 1500
+"""PocketSphinx reports a spotted word's margin over the phone loop minus this (KWS_MAX)."""
 # Words of our templates missing from cmudict, spelt in its phone set.
 EXTRA_PRONUNCIATIONS = {"tingles": "T IH NG G AH L Z"}
 
@@ -52,7 +62,7 @@ class SphinxSettings:
     """Language weight of the phone bigram in the phone loop."""
     scale: float = 4.0
     """Spread of the logistic that turns the score ratio into a 0..1 confidence."""
-    garbage_words: int = 300
+    garbage_words: int = 100
     """How many frequent English words the garbage branch offers (0: none)."""
     garbage_weight: float = 0.5
     """Prior of the garbage branch against all phrases together."""
@@ -79,6 +89,19 @@ class SphinxSettings:
     """Search beam (HMMs, then word exits `wbeam`): narrower than PocketSphinx's default,
     measured no worse in recall and half the CPU time with batch decoding."""
     wbeam: float = 1e-25
+    spotting: bool = True
+    """Keyword spotting for one-word phrases beside the grammar (spotting.py); False: the grammar
+    decides every phrase."""
+    rule: ThresholdRule = field(default_factory=ThresholdRule)
+    """Margin each spotted word needs."""
+    slack: float = 300.0
+    """The grammar's one-word phrase ("nah") counts when a word of its intent was spotted
+    within this of its threshold (spotting.py; scaled log units)."""
+    phrase_slack: float = 600.0
+    """The grammar's phrase of several words with a spotted word of its intent ("louder please")
+    counts when that word was spotted within this of its threshold."""
+    nbest_agree: int = 5
+    """A phrase the grammar decides must lead this many of its n-best readings."""
 
 
 class SphinxRecognizer:
@@ -105,6 +128,9 @@ class SphinxRecognizer:
         try:
             self._cmd = Decoder(hmm=str(hmm), dict=str(dic), lm=None, loglevel="FATAL",
                                 beam=settings.beam, wbeam=settings.wbeam, maxhmmpf=settings.max_hmm, lw=settings.lw)
+            self._kws = Decoder(hmm=str(hmm), dict=str(dic), lm=None, loglevel="FATAL",
+                                beam=settings.beam, wbeam=settings.wbeam, maxhmmpf=settings.max_hmm
+                                ) if settings.spotting else None
             self._loop = None if settings.threshold is None else Decoder(
                 hmm=str(hmm), allphone=str(phone_lm), lw=settings.phone_lw, beam=1e-20, pbeam=1e-20,
                 loglevel="FATAL")
@@ -117,6 +143,9 @@ class SphinxRecognizer:
         self._vad = Endpointer(window=0.3, ratio=0.7, sample_rate=SAMPLE_RATE)
         self._frame_bytes = self._vad.frame_bytes
         self._loaded: dict[str, PhraseSet] = {}
+        self._plans: dict[str, SpottingPlan] = {}
+        self._arbiter: Arbiter | None = None
+        self._plan: SpottingPlan | None = None
         self._gate = PartialGate()
         self._pending = b""
         self._in_utt = False
@@ -138,6 +167,10 @@ class SphinxRecognizer:
         self.reset()
         self.phrases = self._loaded[grammar]
         self._cmd.activate_search(grammar)
+        if self._kws:
+            self._kws.activate_search(grammar)
+            self._plan = self._plans[grammar]
+            self._arbiter = Arbiter(self._plan)
 
     def accept(self, pcm: bytes) -> Hypothesis | None:
         data = self._pending + pcm
@@ -157,13 +190,14 @@ class SphinxRecognizer:
 
     def reset(self) -> None:
         if self._in_utt and not self.settings.batch:
-            self._cmd.end_utt()
-            if self._loop:
-                self._loop.end_utt()
+            for decoder in self._decoders():
+                decoder.end_utt()
         self._in_utt = False
         self._pending = b""
         self._utt_audio = []
         self._gate.reset()
+        if self._arbiter:
+            self._arbiter.reset()
 
     # --- internals ----------------------------------------------------------------
 
@@ -178,13 +212,35 @@ class SphinxRecognizer:
         others = {p: i for p, i in other_phrases(self.grammars, grammar).items()
                   if pronounceable(p)} if self.settings.other_phrases else {}
         start, final, transitions = trie_transitions(phrase_priors({**usable, **others}))
-        vocabulary = frozenset(w for p in [*usable, *others] for w in p.split())
-        single = frozenset(p for p in [*usable, *others] if " " not in p)
-        garbage = garbage_words(self._model_dir, self.settings.garbage_words, vocabulary, single)
+        if self._kws:
+            self._plans[grammar] = self._add_spotting(grammar, usable, others)
+            # a lone word the grammar hears is left to the spotter, so any word may be garbage
+            vocabulary = protect = frozenset()
+        else:
+            vocabulary = frozenset(w for p in [*usable, *others] for w in p.split())
+            protect = frozenset(p for p in [*usable, *others] if " " not in p)
+        garbage = garbage_words(self._model_dir, self.settings.garbage_words, vocabulary, protect)
         transitions = with_garbage(start, final, transitions, garbage, self.settings.garbage_weight,
                                    self.settings.garbage_second, self.settings.garbage_second_words)
         self._cmd.add_fsg(grammar, self._cmd.create_fsg(grammar, start, final, transitions))
         return PhraseSet(grammar, phrases.intents, usable)
+
+    def _add_spotting(self, grammar: str, usable: dict[str, str], others: dict[str, str]) -> SpottingPlan:
+        """A keyphrase search of the grammar's one-word phrases (see spotting.py)."""
+        split = plan(usable, others, self._phones, self.settings.rule)
+        with tempfile.NamedTemporaryFile("w", suffix=".kws", delete=False) as f:
+            f.write(split.kws_file_text())
+        try:
+            self._kws.add_kws(grammar, f.name)
+        finally:
+            Path(f.name).unlink()
+        return split
+
+    def _phones(self, word: str) -> int:
+        return len((self._cmd.lookup_word(word) or "").split())
+
+    def _decoders(self) -> list:
+        return [d for d in (self._cmd, self._kws, self._loop) if d is not None]
 
     def _frame(self, speech: bytes | None) -> Hypothesis | None:
         if speech is not None:
@@ -203,7 +259,7 @@ class SphinxRecognizer:
             if self._utt_frames * self._vad.frame_length >= MAX_UTTERANCE_S:
                 return self._end()
             if self.settings.partials and not self.settings.batch and self._utt_frames % 3 == 0 and not self._gate.fired:
-                return self._partial()
+                return self._spotted_partial() if self._plan else self._partial()
             return None
         if self._in_utt and not self._vad.in_speech:
             return self._end()
@@ -213,32 +269,77 @@ class SphinxRecognizer:
         hyp = self._cmd.hyp()
         text = hyp.hypstr if hyp else ""
         now = self._utt_frames * self._vad.frame_length
-        if self._gate.update(text, self.phrases.settled(text), now):
+        settled = self.phrases.settled(text) and (self._plan is None or text in self._plan.grammar_owned)
+        if self._gate.update(text, settled, now):
             return self._judge(text, final=False)
         return None
 
+    def _spotted_partial(self) -> Hypothesis | None:
+        if self._arbiter is None:
+            return None
+        word = self._arbiter.update(self._spotted(), self._kws.n_frames())
+        if self._arbiter.decided:
+            self._gate.fired = True  # one decision per utterance
+        return self._spotted_hypothesis(word, final=False)
+
+    def _spotted(self) -> list[Spotted]:
+        """Every word the keyphrase search has reported in this utterance, with its margin."""
+        out = []
+        for seg in self._kws.seg() or []:
+            margin = math.log(seg.prob) / LOG_BASE + KWS_OFFSET if seg.prob > 0 else SEARCH_FLOOR
+            out.append(Spotted(" ".join(seg.word.split()), seg.end_frame, margin))
+        return out
+
+    def _spotted_hypothesis(self, word: Keyphrase | None, final: bool) -> Hypothesis | None:
+        if word is None or self._peak < MIN_PEAK_RMS:
+            return None
+        confidence = 1.0 / (1.0 + math.exp(-self._arbiter.excess / 100.0))
+        return Hypothesis(word.text, word.intent, round(confidence, 3), final)
+
     def _start(self) -> None:
-        self._cmd.start_utt()
-        if self._loop:
-            self._loop.start_utt()
+        for decoder in self._decoders():
+            decoder.start_utt()
 
     def _process(self, pcm: bytes, full_utt: bool) -> None:
-        self._cmd.process_raw(pcm, full_utt=full_utt)
-        if self._loop:
-            self._loop.process_raw(pcm, full_utt=full_utt)
+        for decoder in self._decoders():
+            decoder.process_raw(pcm, full_utt=full_utt)
 
     def _end(self) -> Hypothesis | None:
         if self.settings.batch:  # the whole utterance at once: CMN over this utterance only
             self._start()
             self._process(b"".join(self._utt_audio), full_utt=True)
             self._utt_audio = []
-        self._cmd.end_utt()
-        if self._loop:
-            self._loop.end_utt()
+        for decoder in self._decoders():
+            decoder.end_utt()
         self._in_utt = False
         if self._gate.fired:
             return None
-        return self._judge(self._best_phrase(), final=True)
+        text = self._best_phrase()
+        if self._plan is None:
+            return self._judge(text, final=True)
+        seen = self._spotted()
+        self._arbiter.observe(seen)
+        if text in self._plan.grammar_owned and self._grammar_sure(text):
+            return self._judge(text, final=True)
+        spotted = self._spotted_hypothesis(self._arbiter.close(seen, self._kws.n_frames()), final=True)
+        intent = self.phrases.intent_of(text)
+        if spotted is None and intent is not None and self._arbiter.supports(intent, self.settings.slack):
+            return self._judge(text, final=True)
+        return spotted
+
+    def _grammar_sure(self, text: str) -> bool:
+        """The grammar's phrase of several words counts (spotting.py, rule 1): no other reading
+        among the first n-best ("go" beside "go on"; "carry on now" still reads "carry on"),
+        and a spotted word of its intent, if it has one, came close ("louder" in "louder please")."""
+        intent = self._plan.phrases.get(text)
+        words = text.split()
+        for k, alt in enumerate(self._cmd.nbest() or []):
+            if k >= self.settings.nbest_agree:
+                break
+            if alt is not None and self._plan.phrases.get(alt.hypstr) != intent and not _contains(alt.hypstr.split(), words):
+                return False
+        has_word = any(k.intent == intent and k.text in words for k in self._plan.keyphrases)
+        return not has_word or self._arbiter.supports(intent, self.settings.phrase_slack)
 
     def _best_phrase(self) -> str:
         """The best complete phrase. The search may end inside a longer phrase when a breath
@@ -282,6 +383,11 @@ class SphinxRecognizer:
             return None
         log_base = math.log(1.0001)
         return (math.log(cmd.score) - math.log(loop.score)) / log_base / frames
+
+
+def _contains(words: list[str], part: list[str]) -> bool:
+    n = len(part)
+    return any(words[i:i + n] == part for i in range(len(words) - n + 1))
 
 
 def _rms(pcm: bytes) -> float:
