@@ -5,10 +5,10 @@ One-word phrases ("stop", "yes", "no") are heard by keyword spotting against a p
 Longer phrases ("carry on", "not sure") are heard by a grammar; each utterance gets one
 decision from the two.
 
-Rejection in the grammar: a closed grammar of the phrases turns every sound into its nearest phrase, so
-the grammar also offers one or two of the 300 most frequent English words (not phrase
-words) as "garbage", and the phrases of the intents this state does not listen for; other
-speech comes out as one of those and is dropped. A phrase must also
+Rejection in the grammar: a closed grammar of the phrases turns every sound into its nearest
+phrase, so the grammar also offers one or two of the most frequent English words as
+"garbage", and the phrases of the intents this state does not listen for; other speech
+comes out as one of those and is dropped. A phrase must also
 be complete: when the search ends inside a longer phrase, the n-best list supplies it.
 An optional likelihood-ratio test against a free phone loop (`threshold`) was measured
 and is off by default (see docs/BENCHMARKS.md, `scripts/bench_recognition.py --sweep`).
@@ -63,7 +63,8 @@ class SphinxSettings:
     scale: float = 4.0
     """Spread of the logistic that turns the score ratio into a 0..1 confidence."""
     garbage_words: int = 100
-    """How many frequent English words the garbage branch offers (0: none)."""
+    """How many frequent English words the garbage branch offers (0: none). 100 with spotting
+    (more cost CPU time and no accuracy, docs/BENCHMARKS.md); 300 was measured without it."""
     garbage_weight: float = 0.5
     """Prior of the garbage branch against all phrases together."""
     garbage_second: float = 0.3
@@ -269,14 +270,11 @@ class SphinxRecognizer:
         hyp = self._cmd.hyp()
         text = hyp.hypstr if hyp else ""
         now = self._utt_frames * self._vad.frame_length
-        settled = self.phrases.settled(text) and (self._plan is None or text in self._plan.grammar_owned)
-        if self._gate.update(text, settled, now):
+        if self._gate.update(text, self.phrases.settled(text), now):
             return self._judge(text, final=False)
         return None
 
     def _spotted_partial(self) -> Hypothesis | None:
-        if self._arbiter is None:
-            return None
         word = self._arbiter.update(self._spotted(), self._kws.n_frames())
         if self._arbiter.decided:
             self._gate.fired = True  # one decision per utterance

@@ -14,9 +14,9 @@ a phrase of several words, so those stay with the grammar. Each utterance gets o
    above its own threshold wins. A short word beats the loop by chance far more often than
    a long one, so `margin >= offset + per_phone * (phones - 2)`, with measured overrides
    for the words that matter most ("stop", "yes", "no").
-3. When no word passes its threshold, a one-word phrase the grammar heard ("nah") still
-   counts if a word of its intent was spotted within `slack` of its threshold: two searches
-   agreeing is evidence.
+3. When no word passes its threshold, a phrase of this state the grammar heard ("nah")
+   still counts if a word of its intent was spotted within `slack` of its threshold: two
+   searches agreeing is evidence.
 
 One-phone words ("aye", "ow") are not spotted (any vowel matches them), and phrases of
 fewer than three phones ("ow ow") are not taken from the grammar. Because the grammar's
