@@ -9,6 +9,8 @@ import numpy as np
 import soxr
 
 SAMPLE_RATE = 16000
+ROOM_TONE_RMS = 3e-4
+"""Faint white noise (-70 dBFS): the quietest a real room and microphone ever are."""
 
 
 class AudioError(Exception):
@@ -95,3 +97,32 @@ def to_pcm(samples: np.ndarray) -> bytes:
 def from_pcm(pcm: bytes) -> np.ndarray:
     """16-bit PCM bytes as float samples in [-1, 1]."""
     return np.frombuffer(pcm, "<i2").astype(np.float32) / 32768
+
+
+class RoomTone:
+    """Fills digital silence (a closed echo gate, a muted or virtual input) with faint room tone.
+
+    Exact zeros are not a sound any microphone makes. PocketSphinx's running cepstral mean,
+    fed a few such frames at the edge of an utterance, is thrown so far that the next phrases
+    are misheard ("carry on" as "pins and needles", tests/recognition). Frames of 10 ms with
+    nothing above one step of the 16-bit scale are filled; anything else passes unchanged.
+    (Vosk needs none: Kaldi dithers its input itself.)
+    """
+
+    FRAME = SAMPLE_RATE // 100
+
+    def __init__(self, seed: int = 0) -> None:
+        self._rng = np.random.default_rng(seed)
+
+    def __call__(self, pcm: bytes) -> bytes:
+        x = np.frombuffer(pcm, "<i2").astype(np.int32)
+        if len(x) == 0:
+            return pcm
+        starts = np.arange(0, len(x), self.FRAME)
+        silent = np.maximum.reduceat(np.abs(x), starts) <= 1
+        if not silent.any():
+            return pcm
+        mask = np.repeat(silent, np.diff(np.append(starts, len(x))))
+        tone = self._rng.normal(0.0, ROOM_TONE_RMS * 32768, int(mask.sum()))
+        x[mask] += np.round(tone).astype(np.int32)
+        return np.clip(x, -32768, 32767).astype("<i2").tobytes()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.recognition.audio import SAMPLE_RATE, from_pcm, read_wav, to_pcm
+from assistant.recognition.audio import ROOM_TONE_RMS, SAMPLE_RATE, from_pcm, read_wav, to_pcm
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 SPEECH_COMMANDS = SHARED_DATA / "speech-commands-dev"
@@ -78,7 +78,7 @@ def pad(x: np.ndarray, before_s: float = 0.3, after_s: float = 0.5,
         rng: np.random.Generator | None = None) -> np.ndarray:
     """Surround a clip with quiet room tone (dither), as a live stream would have."""
     rng = rng or np.random.default_rng(0)
-    quiet = lambda s: rng.normal(0, 3e-4, int(s * SAMPLE_RATE)).astype(np.float32)  # noqa: E731
+    quiet = lambda s: rng.normal(0, ROOM_TONE_RMS, int(s * SAMPLE_RATE)).astype(np.float32)  # noqa: E731
     return np.concatenate([quiet(before_s), x, quiet(after_s)])
 
 

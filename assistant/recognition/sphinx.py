@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.intents import Grammars
-from assistant.recognition.audio import from_pcm
+from assistant.recognition.audio import RoomTone, from_pcm
 from assistant.recognition.fsg import phrase_priors, trie_transitions, with_garbage
 from assistant.recognition.garbage import garbage_words
 from assistant.recognition.phrases import PhraseSet, other_phrases, phrase_set
@@ -149,6 +149,9 @@ class SphinxRecognizer:
         self._plan: SpottingPlan | None = None
         self._gate = PartialGate()
         self._pending = b""
+        self._room_tone = RoomTone()
+        self._stream_s = 0.0
+        """Seconds of audio the voice activity detector has seen: its clock."""
         self._in_utt = False
         self._utt_frames = 0
         self._peak = 0.0
@@ -174,12 +177,13 @@ class SphinxRecognizer:
             self._arbiter = Arbiter(self._plan)
 
     def accept(self, pcm: bytes) -> Hypothesis | None:
-        data = self._pending + pcm
+        data = self._pending + self._room_tone(pcm)
         n = len(data) - len(data) % self._frame_bytes
         self._pending = data[n:]
         found = None
         for i in range(0, n, self._frame_bytes):
             speech = self._vad.process(data[i:i + self._frame_bytes])
+            self._stream_s += self._vad.frame_length
             hyp = self._frame(speech)
             found = found or hyp
         return found
@@ -251,6 +255,8 @@ class SphinxRecognizer:
                 self._in_utt, self._utt_frames, self._peak = True, 0, 0.0
                 self._utt_audio = []
                 self._gate.reset()
+                if self._arbiter:
+                    self._arbiter.reset()
             self._peak = max(self._peak, _rms(speech))
             if self.settings.batch:
                 self._utt_audio.append(speech)
@@ -292,7 +298,7 @@ class SphinxRecognizer:
         if word is None or self._peak < MIN_PEAK_RMS:
             return None
         confidence = 1.0 / (1.0 + math.exp(-self._arbiter.excess / 100.0))
-        return Hypothesis(word.text, word.intent, round(confidence, 3), final)
+        return Hypothesis(word.text, word.intent, round(confidence, 3), final, self._utterance_s())
 
     def _start(self) -> None:
         for decoder in self._decoders():
@@ -316,7 +322,7 @@ class SphinxRecognizer:
         if self._plan is None:
             return self._judge(text, final=True)
         seen = self._spotted()
-        self._arbiter.observe(seen)
+        self._arbiter.observe(seen)  # the grammar's checks below read it; close() decides
         if text in self._plan.grammar_owned and self._grammar_sure(text):
             return self._judge(text, final=True)
         spotted = self._spotted_hypothesis(self._arbiter.close(seen, self._kws.n_frames()), final=True)
@@ -364,12 +370,15 @@ class SphinxRecognizer:
         if self.settings.threshold is None:
             hyp = self._cmd.hyp()
             confidence = hyp.prob if hyp and 0.0 <= hyp.prob <= 1.0 else 0.5
-            return Hypothesis(text, intent, round(confidence, 3), final)
+            return Hypothesis(text, intent, round(confidence, 3), final, self._utterance_s())
         ratio = self.last_ratio = self._ratio()
         if ratio is None or ratio < self.settings.threshold:
             return None
         confidence = 1.0 / (1.0 + math.exp(-(ratio - self.settings.threshold) / self.settings.scale))
-        return Hypothesis(text, intent, round(confidence, 3), final)
+        return Hypothesis(text, intent, round(confidence, 3), final, self._utterance_s())
+
+    def _utterance_s(self) -> float:
+        return round(max(0.0, self._stream_s - self._vad.speech_start), 2)
 
     def _ratio(self) -> float | None:
         """Per-frame log-likelihood ratio of the grammar path against the phone loop."""

@@ -18,6 +18,9 @@ class Hypothesis:
     """0..1; how sure the engine is that this phrase, and not something else, was said."""
     final: bool
     """False when acted on from a partial result, before the utterance ended."""
+    utterance_s: float | None = None
+    """Seconds of audio from the start of the utterance to where it was decided (None: not
+    known). The live loop tells from it whether the phrase began while we were talking."""
 
 
 class RecognizerError(Exception):

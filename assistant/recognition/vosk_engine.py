@@ -49,6 +49,8 @@ class VoskRecognizer:
         self._recognizers: dict[str, tuple[PhraseSet, object]] = {}
         self._gate = PartialGate()
         self._audio_s = 0.0
+        self._fed_s: dict[str, float] = {}
+        """Seconds of audio each grammar's recogniser has had: the clock of its word times."""
         self.phrases: PhraseSet
         for name in self.grammars.named:  # up front: a switch mid-session must be instant
             self._recognizers[name] = self._build(name)
@@ -62,6 +64,7 @@ class VoskRecognizer:
 
     def accept(self, pcm: bytes) -> Hypothesis | None:
         self._audio_s += len(pcm) / 2 / SAMPLE_RATE
+        self._fed_s[self.phrases.grammar] = self._fed_s.get(self.phrases.grammar, 0.0) + len(pcm) / 2 / SAMPLE_RATE
         if self._rec.AcceptWaveform(pcm):
             result = json.loads(self._rec.Result())
             fired = self._gate.fired
@@ -112,4 +115,6 @@ class VoskRecognizer:
         durations = [float(w["end"]) - float(w["start"]) for w in words]
         if confidence < MIN_WORD_CONF or not all(MIN_WORD_S <= d <= MAX_WORD_S for d in durations):
             return None
-        return Hypothesis(text, intent, round(confidence, 3), final)
+        began = float(words[0]["start"])
+        utterance_s = round(max(0.0, self._fed_s.get(self.phrases.grammar, 0.0) - began), 2)
+        return Hypothesis(text, intent, round(confidence, 3), final, utterance_s)

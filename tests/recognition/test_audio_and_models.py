@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from assistant.recognition import RecognizerError, open_recognizer
-from assistant.recognition.audio import AudioError, read_wav
+from assistant.recognition.audio import ROOM_TONE_RMS, AudioError, RoomTone, from_pcm, read_wav, to_pcm
 from assistant.recognition.models import ModelArchive, ModelError, download, find_vosk_model
 
 
@@ -46,6 +46,16 @@ def test_corrupt_files_give_a_clear_error(tmp_path, content):
 def test_missing_file_gives_a_clear_error(tmp_path):
     with pytest.raises(AudioError, match="no such file"):
         read_wav(tmp_path / "nope.wav")
+
+
+def test_digital_silence_becomes_faint_room_tone_and_sound_passes_unchanged():
+    rng = np.random.default_rng(5)
+    speech = to_pcm(0.1 * rng.standard_normal(1600).astype(np.float32))
+    gated = bytes(3200 + 150)  # 0.1 s and a bit of exact zeros, not a whole number of frames
+    out = RoomTone()(speech + gated)
+    assert out[:3200] == speech
+    tone = from_pcm(out[3200:])
+    assert len(tone) == 1675 and 0.5 * ROOM_TONE_RMS < float(np.std(tone)) < 2 * ROOM_TONE_RMS
 
 
 def fake_model_zip(tmp_path: Path, name: str, evil: bool = False) -> Path:

@@ -86,6 +86,25 @@ def test_a_command_is_heard_before_the_stream_ends(sphinx, say, stream):
     assert at_s < 3.0, f"heard only after {at_s:.1f} s of a 5 s stream"
 
 
+def test_each_command_in_a_long_stream_is_heard(sphinx, say):
+    """A live stream holds many utterances: the second command counts as much as the first, and
+    each says where it began (the live loop tells the user's words from its own by that)."""
+    sphinx.set_grammar("narration")
+    gap = ev.pad(np.zeros(16000 * 3, np.float32))  # exact zeros, as a closed echo gate gives
+    parts, onsets = [gap], []
+    for text, voice, rate in [("stop", "en-us", 150), ("carry on", "en-us", 150), ("stop", "en-gb", 170)]:
+        onsets.append(sum(map(len, parts)) / 16000 + 0.3)  # `say` leads with 0.3 s of room tone
+        parts += [say(text, voice, rate), gap]
+    pcm = ev.pcm(np.concatenate(parts))
+    sphinx.reset()
+    found = []
+    for i in range(0, len(pcm), 3200):
+        if hyp := sphinx.accept(pcm[i:i + 3200]):
+            found.append((hyp.intent, round((i + 3200) / 32000 - hyp.utterance_s, 1)))
+    assert [intent for intent, _ in found] == ["stop", "resume", "stop"], found
+    assert all(abs(began - onset) < 0.3 for (_, began), onset in zip(found, onsets)), (found, onsets)
+
+
 @pytest.mark.parametrize("mode", ["streaming", "whole"])
 def test_real_speakers_clean_and_in_noise(mode, sphinx, sphinx_whole, speech_commands, noise_dir):
     """Held-out dev speakers: most 'stop's are heard, few other words become commands."""

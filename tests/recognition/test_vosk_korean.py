@@ -76,6 +76,24 @@ def test_streaming_acts_before_the_stream_ends(korean, say, stream):
     assert at_s < 3.0, f"heard only after {at_s:.1f} s of a 5 s stream"
 
 
+def test_each_command_says_where_it_began_also_after_a_grammar_switch(korean, say):
+    """Word times of a Vosk recogniser run on over its whole life; the hypothesis turns them
+    into seconds since the utterance began, for whichever grammar is listening."""
+    gap = ev.pad(np.zeros(16000 * 2, np.float32))
+    for grammar in ("narration", "answer", "narration"):
+        korean.set_grammar(grammar)
+        word = say("멈춰", "ko", 150)
+        pcm = ev.pcm(np.concatenate([gap, word, gap]))
+        onset = len(gap) / 16000 + 0.3  # `say` leads with 0.3 s of room tone
+        hyp = None
+        for i in range(0, len(pcm), 3200):
+            if hyp := korean.accept(pcm[i:i + 3200]):
+                began = (i + 3200) / 32000 - hyp.utterance_s
+                break
+        assert hyp is not None and hyp.intent == "stop", (grammar, hyp)
+        assert abs(began - onset) < 0.3, (grammar, began, onset)
+
+
 def test_a_missing_model_says_how_to_fix_it(tmp_path: Path, korean_grammars):
     with pytest.raises(RecognizerError, match="footcare models download"):
         VoskRecognizer(korean_grammars, tmp_path / "nowhere")
