@@ -50,7 +50,8 @@ Notice = Callable[[float, str, dict], None]
 CHUNK_FRAMES = 5
 """10 ms frames sent to the recogniser at a time."""
 QUIET_AFTER_SPEECH_S = 1.5
-"""While we speak and this long after, what is heard must stand out from our own echo."""
+"""Without echo cancellation (so no record of what was played when): while we speak and this
+long after, what is heard may be our own voice."""
 
 
 class LiveError(Exception):
@@ -223,8 +224,15 @@ class LiveSession:
             elif kind == "heard":
                 self._heard(payload)
 
+    def _over_our_voice(self, hyp) -> bool:
+        """Whether the utterance may hold our own voice: it began while we were talking, or
+        within the echo's tail. An answer given the moment we fall silent is the user's."""
+        if self.echo.cancelling:
+            return self.echo.played_during(hyp.began_frame, hyp.frame)
+        return self.speaker.busy or time.monotonic() - self._quiet_since < QUIET_AFTER_SPEECH_S
+
     def _heard(self, hyp) -> None:
-        speaking = self.speaker.busy or time.monotonic() - self._quiet_since < QUIET_AFTER_SPEECH_S
+        speaking = self._over_our_voice(hyp)
         if speaking and hyp.intent not in SAFER:
             # Our own voice can come back as any phrase; an echo taken as "no" to a safety
             # question would be a false all-clear. So while we talk only the commands that

@@ -38,6 +38,9 @@ NEAR_FLOOR = 10 ** (-55 / 20)
 NEAR_MARGIN = 10 ** (18 / 20)
 """A person talking over us is at least this far (18 dB) above the echo residue."""
 NEAR_MIN_FRAMES = 8
+ECHO_SPAN_S = 0.2
+"""Echo in a microphone frame can come from anything played this long before it (the
+filter's tail and some misalignment): the loudest of it sets how much echo to expect."""
 HANGOVER_S = 0.3
 GATE_GAIN = 0.0
 """A closed gate is silence: any murmur left keeps the recogniser's voice detector busy."""
@@ -123,7 +126,8 @@ class EchoSuppressor:
         self._candidate: int | None = None
         self._aligned = False
         self.echo_level = 0.0
-        """RMS of the reference paired with the last frame: how loud we were talking."""
+        """Loudest RMS of the reference in the ECHO_SPAN_S up to the last frame: how loud we were talking."""
+        self._recent_ref: deque[float] = deque(maxlen=int(ECHO_SPAN_S * RATE / FRAME))
         self._levels: deque[tuple[float, float]] = deque(maxlen=int(KEEP_S * RATE / FRAME))
         self._frames_out = 0
         self._ratios: deque[float] = deque(maxlen=int(STATS_S * RATE / FRAME))
@@ -147,7 +151,8 @@ class EchoSuppressor:
             pcm = (np.clip(frame, -1.0, 1.0) * 32767).astype(np.int16)
             if self._aec is not None and self._offset is not None:
                 played = self._reference.read(self._mic_index + self._offset, FRAME)
-                self.echo_level = float(np.sqrt(np.mean(played**2)))
+                self._recent_ref.append(float(np.sqrt(np.mean(played**2))))
+                self.echo_level = max(self._recent_ref)
                 self._history.append(frame)
                 self._maybe_realign()
                 pcm = self._aec.process(pcm, (np.clip(played, -1.0, 1.0) * 32767).astype(np.int16))
@@ -166,20 +171,36 @@ class EchoSuppressor:
 
         Residue is what a recogniser turns into words, and it keeps its voice detector
         from seeing the end of the user's phrase. A person talking opens the gate at
-        once; it stays open HANGOVER_S after them.
+        once; it stays open HANGOVER_S after them. Until the residue is measured, it is
+        taken to be as loud as what we play (nothing cancelled yet).
         """
         ref = self.echo_level
         if ref > 1e-3:
             self._ratios.append(out_rms / ref)
             if len(self._ratios) % 25 == 0 or self._residue is None:
                 self._residue = float(np.median(self._ratios)) if len(self._ratios) > 20 else None
-        if ref <= 1e-3 or self._residue is None or out_rms > max(NEAR_FLOOR, NEAR_MARGIN * self._residue * ref):
+        residue = 1.0 if self._residue is None else self._residue
+        if ref <= 1e-3 or out_rms > max(NEAR_FLOOR, NEAR_MARGIN * residue * ref):
             self._open_frames = int(HANGOVER_S * RATE / FRAME)
             return pcm
         if self._open_frames > 0:
             self._open_frames -= 1
             return pcm
         return (pcm * GATE_GAIN).astype(np.int16)
+
+    @property
+    def cancelling(self) -> bool:
+        """True when we know what the speaker plays (else nothing here can tell our voice)."""
+        return self._aec is not None
+
+    def played_during(self, first_frame: int, last_frame: int) -> bool:
+        """True if our voice can be in output frames `first_frame`..`last_frame`: something was
+        played in them or in the ECHO_SPAN_S before. Frames no longer kept count as played."""
+        first = self._frames_out - len(self._levels)  # frame index of _levels[0]
+        if first_frame < first:
+            return True
+        levels = list(self._levels)[first_frame - first : max(0, last_frame - first + 1)]
+        return any(ref > 1e-3 for _, ref in levels)
 
     def only_own_voice(self, until_frame: int, window_s: float = 2.0) -> bool:
         """True if the `window_s` before frame `until_frame` hold nothing louder than our echo's residue.

@@ -15,6 +15,8 @@ from typing import Any
 
 MAX_LAG_CHUNKS = 10
 """Chunks (100 ms each) waiting for the recogniser before it skips to the present."""
+UNKNOWN_UTTERANCE_FRAMES = 200
+"""Where an engine cannot say where an utterance began, take it to have begun 2 s back."""
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class Heard:
     confidence: float
     frame: int
     """How many 10 ms frames of audio had been sent when this was decided."""
+    began_frame: int
+    """The frame where the utterance began."""
 
 
 def _serve(inbox: Any, outbox: Any, engine: str | None, model: str | None) -> None:
@@ -66,7 +70,9 @@ def _serve(inbox: Any, outbox: Any, engine: str | None, model: str | None) -> No
             position += len(payload)
             hyp = recognizer.accept(payload)
             if hyp is not None:
-                outbox.put(("heard", Heard(hyp.text, hyp.intent, hyp.confidence, position // 320)))
+                frame = position // 320
+                back = UNKNOWN_UTTERANCE_FRAMES if hyp.utterance_s is None else round(hyp.utterance_s * 100)
+                outbox.put(("heard", Heard(hyp.text, hyp.intent, hyp.confidence, frame, max(0, frame - back))))
 
 
 class RecognizerProcess:

@@ -55,3 +55,20 @@ def test_a_person_talking_over_the_echo_stands_out_and_the_residue_does_not(narr
         if i * 480 == start + 48000:
             checked["voice"] = canceller.only_own_voice(frames)
     assert checked == {"echo only": True, "voice": False}
+
+
+def test_it_knows_which_frames_can_hold_our_voice(narration):
+    """Frames while we talk and in the echo's tail can; frames after that cannot."""
+    ref = ReferenceBuffer(48000)
+    canceller = EchoSuppressor(48000, ref)
+    talk = narration[: 48000 * 2 // 480 * 480]
+    played = np.concatenate([talk, np.zeros(48000 * 2, np.float32)])
+    frames = 0
+    for i in range(len(played) // 480):
+        ref.tap(played[i * 480 : (i + 1) * 480], i * 0.01)
+        frames += len(canceller.process(0.8 * played[i * 480 : (i + 1) * 480], i * 0.01))
+    loud = np.sqrt(np.mean(talk.reshape(-1, 480) ** 2, axis=1)) > 1e-3
+    last = int(np.flatnonzero(loud)[-1])  # the last 10 ms frame with sound in it
+    assert canceller.played_during(last - 10, last)
+    assert canceller.played_during(last + 5, last + 10)  # the echo's tail
+    assert not canceller.played_during(last + 30, frames - 1)
