@@ -16,27 +16,25 @@ PAIN = ("that hurts", "ouch", "it hurts", "that's painful")
 STOP = ("stop", "please stop", "stop now", "that's enough")
 
 
-def is_(kind, **fields):
-    return lambda r: r.type == kind and all(r.data.get(k) == v for k, v in fields.items())
+def is_(record_type, /, **fields):
+    """A record of this type with these fields (a field may itself be called `kind`)."""
+    return lambda r: r.type == record_type and all(r.data.get(k) == v for k, v in fields.items())
 
 
-def answer(user, topic: str, grammar: str, phrases: tuple[str, ...], intent: str) -> None:
+def answer(user, topic: str, grammar: str, phrases: tuple[str, ...], intents: tuple[str, ...]) -> None:
     rec = user.wait_for(is_("Listen", topic=topic), 60)
     assert rec is not None, f"never asked {topic}: {[r.data for r in user.records[-8:]]}\n{user.stderr}"
     user.wait_quiet(60)
-    user.command(grammar, phrases, is_("Answered", topic=topic, answer=intent), timeout=4)
+    user.command(grammar, phrases, lambda r: is_("Answered", topic=topic)(r) and r.data["answer"] in intents, timeout=4)
 
 
-@pytest.mark.xfail(strict=False, reason="the built-in recogniser misses or mistakes too many of the "
-                   "test user's words (issue 3's accuracy targets are not met yet); the sound path "
-                   "is checked by the other live tests")
 def test_full_session_check_pause_resume_pain_stop(user, short_protocol, speech_cache):
     user.start(["--protocol", str(short_protocol), "--cache", str(speech_cache)])
 
     # The check, answered by voice.
-    answer(user, "ready", "ready", READY, "yes")
+    answer(user, "ready", "ready", READY, ("yes", "ready"))  # "go ahead" says ready
     for topic in ("skin.broken", "inflammation", "circulation", "sensitive.areas"):
-        answer(user, topic, "answer", NO, "no")
+        answer(user, topic, "answer", NO, ("no",))
 
     # Pause during narration: the speaker falls silent at once, then resume.
     assert user.wait_for(is_("StepStarted"), 30)
@@ -47,7 +45,10 @@ def test_full_session_check_pause_resume_pain_stop(user, short_protocol, speech_
     assert user.wait_for(is_("StopSpeaking"), 1)
     silent = user.silence_after(end - 0.5, hold_s=0.25)
     assert silent is not None and silent - end < 1.0, "the speaker went on talking after 'pause'"
-    user.wait_quiet(20)
+    paused = user.wait_for(is_("Say", line="pause.paused"), 5)
+    assert paused is not None, [r.data for r in user.records[-8:]]
+    # Its end, not the quiet right after the cut (which the speaker also reports).
+    assert user.wait_for(lambda r: r.type == "SpeechFinished" and r.at > paused.at + 1.5, 20)
     user.command("paused", RESUME, is_("Heard", intent="resume"), timeout=4)
 
     # "That hurts" during narration: reported, the assistant eases off.
