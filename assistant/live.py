@@ -52,6 +52,10 @@ CHUNK_FRAMES = 5
 QUIET_AFTER_SPEECH_S = 1.5
 """Without echo cancellation (so no record of what was played when): while we speak and this
 long after, what is heard may be our own voice."""
+OVER_OUR_VOICE_MIN_CONFIDENCE = 0.7
+"""A command heard over our own voice must be at least this sure. The keyword spotter found
+"stop" in our echo's residue at 0.62 (scripts/bench_bargein.py); 0.7 keeps about 9 in 10 of
+the real "stop"s it accepts (docs/BENCHMARKS.md)."""
 
 
 class LiveError(Exception):
@@ -239,6 +243,9 @@ class LiveSession:
             # make things safer cut in; answers and the rest count once we are quiet.
             self._notice(self.now(), "ignored",
                          {"text": hyp.text, "intent": hyp.intent, "why": "not stop, pause or pain, while speaking"})
+            return
+        if speaking and hyp.confidence < OVER_OUR_VOICE_MIN_CONFIDENCE:
+            self._notice(self.now(), "ignored", {"text": hyp.text, "intent": hyp.intent, "why": "unsure, over our voice"})
             return
         if speaking and self.echo.only_own_voice(hyp.frame):
             self._notice(self.now(), "ignored", {"text": hyp.text, "intent": hyp.intent, "why": "echo residue"})

@@ -217,13 +217,16 @@ def self_echo_session(audio: VirtualAudio, protocol: Path, cache: Path) -> dict:
 
 
 def speaking_seconds(user: VirtualUser) -> float:
-    """Time the assistant was speaking: from a line's start to its SpeechFinished."""
+    """Time the assistant was speaking: from a line's start to its SpeechFinished, or to the
+    cut when it stopped (a false "stop" ends a session mid-line)."""
     total, since = 0.0, None
     for r in user.records:
         if r.type == "Say" and since is None:
             since = r.data["t"]
-        elif r.type == "SpeechFinished" and since is not None:
+        elif r.type in ("SpeechFinished", "StopSpeaking") and since is not None:
             total, since = total + r.data["t"] - since, None
+    if since is not None and user.records:
+        total += user.records[-1].data.get("t", since) - since
     return total
 
 
@@ -233,7 +236,7 @@ def self_echo_run(audio: VirtualAudio, protocol: Path, cache: Path, minutes: flo
     while sum(s["talk"] for s in sessions) < minutes * 60:
         sessions.append(self_echo_session(audio, protocol, cache))
         s = sessions[-1]
-        if s["talk"] < 1:
+        if s["talk"] < 1 and not s["heard"]:
             raise SystemExit(f"the assistant did not talk: {s}")
         log(f"self-echo session {len(sessions)}: {s['wall']:.0f} s, talking {s['talk']:.0f} s, "
             f"heard {[h.get('text') for h in s['heard']]}, ended {s['ended']}")
