@@ -117,13 +117,23 @@ def pick_takes(folder: Path, command: str) -> list[tuple[np.ndarray, int, str]]:
     for phrase, voice, rate in TAKES[command]:
         samples, sr = speech(phrase, voice, rate, folder)
         if understood(samples, sr):
-            usable.append((samples, sr, f"{phrase}/{voice}/{rate}"))
+            usable.append((trim_end(samples, sr), sr, f"{phrase}/{voice}/{rate}"))
     for path in sorted(HUMAN_STOPS.glob("*.wav"))[:40] if command == "stop" else []:  # real people, where present
         samples, sr = read_clip(path)
         if understood(samples, sr):
-            usable.append((samples, sr, f"stop/{path.name}"))
+            usable.append((trim_end(samples, sr), sr, f"stop/{path.name}"))
     phrase, voice, rate = TAKES[command][0]
     return usable or [(*speech(phrase, voice, rate, folder), f"{phrase}/{voice}/{rate}")]
+
+
+def trim_end(samples: np.ndarray, rate: int) -> np.ndarray:
+    """The clip up to the end of the word (its last 10 ms within 30 dB of its loudest), so that
+    the end of the clip played is the end of the spoken "stop" (Speech Commands clips are 1 s
+    with the word anywhere in them)."""
+    hop = rate // 100
+    frames = np.sqrt(np.mean(samples[: len(samples) // hop * hop].reshape(-1, hop) ** 2, axis=1))
+    last = int(np.flatnonzero(frames > frames.max() * 10 ** (-30 / 20))[-1])
+    return samples[: (last + 1) * hop]
 
 
 def read_clip(path: Path) -> tuple[np.ndarray, int]:
