@@ -48,9 +48,9 @@ class VoskRecognizer:
         self.has_unk = self._model.vosk_model_find_word(UNK) >= 0
         self._recognizers: dict[str, tuple[PhraseSet, object]] = {}
         self._gate = PartialGate()
-        self._audio_s = 0.0
         self._fed_s: dict[str, float] = {}
-        """Seconds of audio each grammar's recogniser has had: the clock of its word times."""
+        """Seconds of audio each grammar's recogniser has had: the clock of its word times,
+        and of the partial-result gate (which starts afresh at each grammar switch)."""
         self.phrases: PhraseSet
         for name in self.grammars.named:  # up front: a switch mid-session must be instant
             self._recognizers[name] = self._build(name)
@@ -63,8 +63,8 @@ class VoskRecognizer:
         self.reset()
 
     def accept(self, pcm: bytes) -> Hypothesis | None:
-        self._audio_s += len(pcm) / 2 / SAMPLE_RATE
-        self._fed_s[self.phrases.grammar] = self._fed_s.get(self.phrases.grammar, 0.0) + len(pcm) / 2 / SAMPLE_RATE
+        grammar = self.phrases.grammar
+        self._fed_s[grammar] = self._fed_s.get(grammar, 0.0) + len(pcm) / 2 / SAMPLE_RATE
         if self._rec.AcceptWaveform(pcm):
             result = json.loads(self._rec.Result())
             fired = self._gate.fired
@@ -73,7 +73,7 @@ class VoskRecognizer:
         partial = json.loads(self._rec.PartialResult())
         text = partial.get("partial", "")
         complete = self.has_unk and self.phrases.settled(text)
-        if self._gate.update(text, complete, self._audio_s):
+        if self._gate.update(text, complete, self._fed_s[grammar]):
             return self._judge(partial.get("partial_result", []), final=False)
         return None
 
