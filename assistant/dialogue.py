@@ -36,6 +36,7 @@ from .events import (
     StopSpeaking,
     TimerFired,
 )
+from .intents import SAFETY_COMMANDS
 from .protocol import Outcome, Protocol, Question, Reminder, Step
 
 STATES = ["idle", "greeting", "checking", "massaging", "paused", "pain_offer", "closing", "ended"]
@@ -51,11 +52,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "finish", "source": "*", "dest": "ended"},
 ]
 
-#: Commands that make the session safer. A live adapter acts on only these while the
-#: assistant talks, so its own voice coming back can never answer a question.
-SAFER = frozenset({"stop", "pause", "pain", "tingling"})
 #: Commands that cut off the assistant's speech at once (barge-in).
-INTERRUPTING = SAFER | {"repeat", "help", "skip", "time_left"}
+INTERRUPTING = SAFETY_COMMANDS | {"repeat", "help", "skip", "time_left"}
 VOICE_COMMANDS = {"slower", "faster", "louder", "quieter"}
 
 STEP_TIMER = "step"

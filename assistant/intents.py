@@ -18,6 +18,10 @@ GRAMMARS_ENV = "FOOTCARE_GRAMMARS"
 DEFAULT_GRAMMARS_DIR = Path(__file__).resolve().parent.parent / "grammars"
 INTENT_FILES = ("commands.yaml", "answers.yaml")
 COMMANDS_FILE = "commands.yaml"
+SAFETY_COMMANDS = frozenset({"stop", "pause", "pain", "tingling"})
+"""Commands that make a session safer. They act the moment they are heard, also while the
+assistant talks (the only ones that do, so its own voice coming back can never answer a
+question), and a recogniser need not wait for a better reading of them."""
 
 
 class GrammarError(Exception):

@@ -21,7 +21,7 @@ from assistant.audio.echo import EchoSuppressor, ReferenceBuffer
 from assistant.audio.guard import SelfEchoGuard
 from assistant.audio.mic import Microphone
 from assistant.audio.recognizer_process import RecognizerProcess
-from assistant.dialogue import SAFER, Adaptation, Session
+from assistant.dialogue import Adaptation, Session
 from assistant.events import (
     Action,
     CancelTimer,
@@ -36,6 +36,7 @@ from assistant.events import (
     StopSpeaking,
     TimerFired,
 )
+from assistant.intents import SAFETY_COMMANDS
 from assistant.protocol import Protocol
 from assistant.speech.cache import SpeechCache
 from assistant.speech.player import Player
@@ -237,7 +238,7 @@ class LiveSession:
 
     def _heard(self, hyp) -> None:
         speaking = self._over_our_voice(hyp)
-        if speaking and hyp.intent not in SAFER:
+        if speaking and hyp.intent not in SAFETY_COMMANDS:
             # Our own voice can come back as any phrase; an echo taken as "no" to a safety
             # question would be a false all-clear. So while we talk only the commands that
             # make things safer cut in; answers and the rest count once we are quiet.

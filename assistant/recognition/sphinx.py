@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import math
 import tempfile
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from assistant.intents import Grammars
+from assistant.intents import SAFETY_COMMANDS, Grammars
 from assistant.recognition.audio import RoomTone, from_pcm
 from assistant.recognition.fsg import phrase_priors, trie_transitions, with_garbage
 from assistant.recognition.garbage import garbage_words
@@ -39,6 +40,8 @@ from assistant.recognition.types import Hypothesis, RecognizerError
 
 SAMPLE_RATE = 16000
 MAX_UTTERANCE_S = 8.0
+VAD_WINDOW_S = 0.3
+"""The voice activity detector decides on this much audio (and so decides this late)."""
 NBEST = 10
 MIN_PEAK_RMS = 0.003
 """Loudest 30 ms frame of an utterance must reach this (-50 dBFS): the voice activity
@@ -141,8 +144,13 @@ class SphinxRecognizer:
         for word, phones in EXTRA_PRONUNCIATIONS.items():
             if self._cmd.lookup_word(word) is None:
                 self._cmd.add_word(word, phones, True)
-        self._vad = Endpointer(window=0.3, ratio=0.7, sample_rate=SAMPLE_RATE)
+        self._vad = Endpointer(window=VAD_WINDOW_S, ratio=0.7, sample_rate=SAMPLE_RATE)
         self._frame_bytes = self._vad.frame_bytes
+        self._recent: deque[tuple[int, bytes]] = deque(maxlen=round(VAD_WINDOW_S / self._vad.frame_length) + 4)
+        """The last frames as they came in, numbered: the detector hands on its frames a window
+        late, so at the start of speech the decoders are fed from here and then kept current."""
+        self._frame_no = 0
+        self._next_to_feed = 0
         self._loaded: dict[str, PhraseSet] = {}
         self._plans: dict[str, SpottingPlan] = {}
         self._arbiter: Arbiter | None = None
@@ -174,7 +182,7 @@ class SphinxRecognizer:
         if self._kws:
             self._kws.activate_search(grammar)
             self._plan = self._plans[grammar]
-            self._arbiter = Arbiter(self._plan)
+            self._arbiter = Arbiter(self._plan, urgent=SAFETY_COMMANDS)
 
     def accept(self, pcm: bytes) -> Hypothesis | None:
         data = self._pending + self._room_tone(pcm)
@@ -182,9 +190,12 @@ class SphinxRecognizer:
         self._pending = data[n:]
         found = None
         for i in range(0, n, self._frame_bytes):
-            speech = self._vad.process(data[i:i + self._frame_bytes])
+            frame = data[i:i + self._frame_bytes]
+            self._recent.append((self._frame_no, frame))
+            self._frame_no += 1
+            speech = self._vad.process(frame)
             self._stream_s += self._vad.frame_length
-            hyp = self._frame(speech)
+            hyp = self._frame(speech is not None)
             found = found or hyp
         return found
 
@@ -247,30 +258,39 @@ class SphinxRecognizer:
     def _decoders(self) -> list:
         return [d for d in (self._cmd, self._kws, self._loop) if d is not None]
 
-    def _frame(self, speech: bytes | None) -> Hypothesis | None:
-        if speech is not None:
-            if not self._in_utt:
-                if not self.settings.batch:
-                    self._start()
-                self._in_utt, self._utt_frames, self._peak = True, 0, 0.0
-                self._utt_audio = []
-                self._gate.reset()
-                if self._arbiter:
-                    self._arbiter.reset()
-            self._peak = max(self._peak, _rms(speech))
+    def _frame(self, speech: bool) -> Hypothesis | None:
+        """One frame in: the detector says whether it is (a window ago) inside speech.
+        The decoders get the frames as they come, not the detector's late copies, so a word
+        is heard a window sooner."""
+        if not speech:
+            return self._end() if self._in_utt and not self._vad.in_speech else None
+        if self._in_utt:
+            fresh = [self._recent[-1][1]]
+        else:
+            if not self.settings.batch:
+                self._start()
+            self._in_utt, self._utt_frames, self._peak = True, 0, 0.0
+            self._utt_audio = []
+            self._gate.reset()
+            if self._arbiter:
+                self._arbiter.reset()
+            first = max(round(self._vad.speech_start / self._vad.frame_length), self._next_to_feed)
+            fresh = [f for n, f in self._recent if n >= first]
+        self._next_to_feed = self._frame_no
+        for frame in fresh:
+            self._peak = max(self._peak, _rms(frame))
             if self.settings.batch:
-                self._utt_audio.append(speech)
+                self._utt_audio.append(frame)
             else:
-                self._process(speech, full_utt=False)
-            self._utt_frames += 1
-            if self._utt_frames * self._vad.frame_length >= MAX_UTTERANCE_S:
-                return self._end()
-            if self.settings.partials and not self.settings.batch and self._utt_frames % 3 == 0 and not self._gate.fired:
-                return self._spotted_partial() if self._plan else self._partial()
-            return None
-        if self._in_utt and not self._vad.in_speech:
+                self._process(frame, full_utt=False)
+        self._utt_frames += len(fresh)
+        if self._utt_frames * self._vad.frame_length >= MAX_UTTERANCE_S:
             return self._end()
-        return None
+        if not self.settings.partials or self.settings.batch or self._gate.fired:
+            return None
+        if self._plan:
+            return self._spotted_partial()
+        return self._partial() if self._utt_frames % 3 == 0 else None
 
     def _partial(self) -> Hypothesis | None:
         hyp = self._cmd.hyp()

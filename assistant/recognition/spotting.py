@@ -21,8 +21,9 @@ a phrase of several words, so those stay with the grammar. Each utterance gets o
 One-phone words ("aye", "ow") are not spotted (any vowel matches them), and phrases of
 fewer than three phones ("ow ow") are not taken from the grammar. Because the grammar's
 verdict on a lone word does not count, its garbage words may be any frequent words,
-"top" and "go" too. Streaming: a spotted word acts once it has held for `hold_frames`,
-except a word inside a longer phrase of another intent ("no" in "no more", "sure" in
+"top" and "go" too. Streaming: a spotted word acts once it has held for `hold_frames`
+(a word of an `urgent` intent, a safety command, at once: waiting for a better reading of
+"stop" costs more than acting on it), except a word inside a longer phrase of another intent ("no" in "no more", "sure" in
 "not sure"), which waits for the end of the utterance; phrases of several words are
 decided at the end, where the n-best list is known.
 """
@@ -114,10 +115,11 @@ class Spotted:
 class Arbiter:
     """Decides among the words spotted in one utterance (see the module docstring)."""
 
-    def __init__(self, spotting: SpottingPlan, hold_frames: int = 30) -> None:
+    def __init__(self, spotting: SpottingPlan, hold_frames: int = 30, urgent: frozenset[str] = frozenset()) -> None:
         self.by_text = {k.text: k for k in spotting.keyphrases}
         self.waits = spotting.waits
         self.hold_frames = hold_frames
+        self.urgent = urgent
         self.reset()
 
     def reset(self) -> None:
@@ -134,7 +136,8 @@ class Arbiter:
         if self.best is None:
             return None
         s = self.best[1]
-        if s.text in self.waits or frame - s.end_frame < self.hold_frames:
+        hold = 0 if self.by_text[s.text].intent in self.urgent else self.hold_frames
+        if s.text in self.waits or frame - s.end_frame < hold:
             return None
         return self._decide()
 

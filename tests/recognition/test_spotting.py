@@ -54,6 +54,14 @@ def test_a_word_acts_once_it_has_held_and_only_once():
     assert arb.close(seen, 130) is None
 
 
+def test_a_safety_command_acts_at_once_and_other_words_still_hold():
+    arb = Arbiter(plan(OWN, OTHERS, phones, ThresholdRule(overrides={"stop": -350, "yes": 50})),
+                  hold_frames=30, urgent=frozenset({"stop"}))
+    assert arb.update([Spotted("yes", 40, 400)], 41) is None  # "yes" waits for a better reading
+    arb.reset()
+    assert arb.update([Spotted("stop", 40, -100)], 41).text == "stop"
+
+
 def test_below_its_threshold_a_word_does_not_count_but_can_support_the_grammar():
     arb = _arbiter()
     assert arb.close([Spotted("no", 10, 250)], 100) is None
