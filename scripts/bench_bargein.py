@@ -117,23 +117,23 @@ def pick_takes(folder: Path, command: str) -> list[tuple[np.ndarray, int, str]]:
     for phrase, voice, rate in TAKES[command]:
         samples, sr = speech(phrase, voice, rate, folder)
         if understood(samples, sr):
-            usable.append((trim_end(samples, sr), sr, f"{phrase}/{voice}/{rate}"))
+            usable.append((trim(samples, sr), sr, f"{phrase}/{voice}/{rate}"))
     for path in sorted(HUMAN_STOPS.glob("*.wav"))[:40] if command == "stop" else []:  # real people, where present
         samples, sr = read_clip(path)
         if understood(samples, sr):
-            usable.append((trim_end(samples, sr), sr, f"stop/{path.name}"))
+            usable.append((trim(samples, sr), sr, f"stop/{path.name}"))
     phrase, voice, rate = TAKES[command][0]
     return usable or [(*speech(phrase, voice, rate, folder), f"{phrase}/{voice}/{rate}")]
 
 
-def trim_end(samples: np.ndarray, rate: int) -> np.ndarray:
-    """The clip up to the end of the word (its last 10 ms within 30 dB of its loudest), so that
-    the end of the clip played is the end of the spoken "stop" (Speech Commands clips are 1 s
-    with the word anywhere in them)."""
+def trim(samples: np.ndarray, rate: int) -> np.ndarray:
+    """The clip from the start to the end of the word (the first and last 10 ms within 30 dB of
+    its loudest), so that the clip played begins and ends with the spoken "stop" (Speech
+    Commands clips are 1 s with the word anywhere in them)."""
     hop = rate // 100
     frames = np.sqrt(np.mean(samples[: len(samples) // hop * hop].reshape(-1, hop) ** 2, axis=1))
-    last = int(np.flatnonzero(frames > frames.max() * 10 ** (-30 / 20))[-1])
-    return samples[: (last + 1) * hop]
+    loud = np.flatnonzero(frames > frames.max() * 10 ** (-30 / 20))
+    return samples[int(loud[0]) * hop : (int(loud[-1]) + 1) * hop]
 
 
 def read_clip(path: Path) -> tuple[np.ndarray, int]:
@@ -156,8 +156,10 @@ def bargein_trial(audio: VirtualAudio, protocol: Path, cache: Path, take, rng: r
         time.sleep(rng.uniform(6.0, 10.0))  # into the line, the canceller has learnt the room
         samples, sr, label = take
         end = user.say(samples, sr, gain=0.9)
+        begin = end - len(samples) / sr
         result["take"] = label
-        result["talking_at_stop"] = user.speaker_level(end - 0.15, end) > 10 * SILENCE_RMS
+        # said while the assistant talked: judged as the word began (a quick cut silences it before the end)
+        result["talking_at_stop"] = user.speaker_level(begin - 0.15, begin) > 10 * SILENCE_RMS
         heard = user.wait_for(lambda r: r.type == "Heard", 4.0)
         silent = user.silence_after(end - 0.15, hold_s=0.2, timeout_s=1.5)
         result["heard"] = heard is not None and heard.data.get("intent") == command
@@ -273,7 +275,8 @@ def percentile(values: list[float], q: float) -> float | None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--trials", type=int, default=30, help="barge-in trials (default 30)")
+    ap.add_argument("--trials", type=int, default=30,
+                    help="barge-in trials said while the assistant talks (default 30; at most twice as many are run)")
     ap.add_argument("--self-echo-minutes", type=float, default=10.0, help="narration fed back (default 10)")
     ap.add_argument("--echo-volume", type=float, default=1.0, help="loopback level, 1.0 = as loud as played")
     ap.add_argument("--seed", type=int, default=1)
@@ -299,12 +302,13 @@ def main() -> int:
         takes = pick_takes(folder / "voice", args.command)
         log(f"{args.command} takes: {[t[2] for t in takes]}")
 
-        trials = []
-        for i in range(args.trials):
-            r = bargein_trial(audio, greeting, cache, takes[i % len(takes)], rng, args.command)
+        trials: list[dict] = []
+        valid: list[dict] = []  # the trials where the assistant was talking as the user began
+        while len(valid) < args.trials and len(trials) < 2 * args.trials:
+            r = bargein_trial(audio, greeting, cache, takes[len(trials) % len(takes)], rng, args.command)
             trials.append(r)
-            log(f"trial {i + 1}: {r}")
-        valid = [r for r in trials if r.get("talking_at_stop")]
+            valid += [r] if r.get("talking_at_stop") else []
+            log(f"trial {len(trials)}: {r}")
         latencies = [r["bargein_ms"] for r in valid if "bargein_ms" in r]
         first_words = [r["first_word_ms"] for r in trials if r.get("first_word_ms") is not None]
 

@@ -42,6 +42,10 @@ ECHO_SPAN_S = 0.2
 """Echo in a microphone frame can come from anything played this long before it (the
 filter's tail and some misalignment): the loudest of it sets how much echo to expect."""
 HANGOVER_S = 0.3
+PREROLL_S = 0.2
+"""A word's soft start (the "s" of "stop") is no louder than our echo's residue, so the gate
+opens only on its louder part; it then also lets through this much before. Frames leave the
+gate this much later (the recogniser hears everything PREROLL_S late while we can talk)."""
 GATE_GAIN = 0.0
 """A closed gate is silence: any murmur left keeps the recogniser's voice detector busy."""
 
@@ -129,11 +133,14 @@ class EchoSuppressor:
         """Loudest RMS of the reference in the ECHO_SPAN_S up to the last frame: how loud we were talking."""
         self._recent_ref: deque[float] = deque(maxlen=int(ECHO_SPAN_S * RATE / FRAME))
         self._levels: deque[tuple[float, float]] = deque(maxlen=int(KEEP_S * RATE / FRAME))
-        self._frames_out = 0
+        """(output RMS, reference RMS) of the latest frames."""
+        self._frames_in = 0
+        """Frames processed; output frame n is processed frame n."""
         self._ratios: deque[float] = deque(maxlen=int(STATS_S * RATE / FRAME))
         self._residue: float | None = None
         self._open_frames = 0
-        """(output RMS, reference RMS) of the latest frames."""
+        self._held: deque[list] = deque()
+        """[frame, open] of the last PREROLL_S of frames, waiting for the gate to decide on them."""
 
     def process(self, block: np.ndarray, when: float) -> list[np.ndarray]:
         """Int16 16 kHz frames of 10 ms, echo removed, for what is complete so far."""
@@ -158,21 +165,25 @@ class EchoSuppressor:
                 pcm = self._aec.process(pcm, (np.clip(played, -1.0, 1.0) * 32767).astype(np.int16))
                 out_rms = float(np.sqrt(np.mean((pcm / 32768.0) ** 2)))
                 self._levels.append((out_rms, self.echo_level))
-                pcm = self._gate(pcm, out_rms)
+                self._held.append([pcm, self._gate_open(out_rms)])
             else:  # nothing played yet, or no canceller: all of it counts as near speech
                 self._levels.append((float(np.sqrt(np.mean((pcm / 32768.0) ** 2))), 0.0))
-            frames.append(pcm)
-            self._frames_out += 1
+                self._held.append([pcm, True])
+            self._frames_in += 1
             self._mic_index += FRAME
+            while len(self._held) > (PREROLL_S * RATE / FRAME if self._aec is not None else 0):
+                pcm, is_open = self._held.popleft()
+                frames.append(pcm if is_open else (pcm * GATE_GAIN).astype(np.int16))
         return frames
 
-    def _gate(self, pcm: np.ndarray, out_rms: float) -> np.ndarray:
-        """Hush what is only our echo's residue, so the recogniser hears quiet, not murmur.
+    def _gate_open(self, out_rms: float) -> bool:
+        """Whether the gate lets this frame through; opening also lets the held frames through.
 
-        Residue is what a recogniser turns into words, and it keeps its voice detector
-        from seeing the end of the user's phrase. A person talking opens the gate at
-        once; it stays open HANGOVER_S after them. Until the residue is measured, it is
-        taken to be as loud as what we play (nothing cancelled yet).
+        It hushes what is only our echo's residue, so the recogniser hears quiet, not murmur:
+        residue is what a recogniser turns into words, and it keeps its voice detector from
+        seeing the end of the user's phrase. A person talking opens the gate at once, with the
+        PREROLL_S before; it stays open HANGOVER_S after them. Until the residue is measured,
+        it is taken to be as loud as what we play (nothing cancelled yet).
         """
         ref = self.echo_level
         if ref > 1e-3:
@@ -182,11 +193,13 @@ class EchoSuppressor:
         residue = 1.0 if self._residue is None else self._residue
         if ref <= 1e-3 or out_rms > max(NEAR_FLOOR, NEAR_MARGIN * residue * ref):
             self._open_frames = int(HANGOVER_S * RATE / FRAME)
-            return pcm
+            for held in self._held:
+                held[1] = True
+            return True
         if self._open_frames > 0:
             self._open_frames -= 1
-            return pcm
-        return (pcm * GATE_GAIN).astype(np.int16)
+            return True
+        return False
 
     @property
     def cancelling(self) -> bool:
@@ -196,7 +209,7 @@ class EchoSuppressor:
     def played_during(self, first_frame: int, last_frame: int) -> bool:
         """True if our voice can be in output frames `first_frame`..`last_frame`: something was
         played in them or in the ECHO_SPAN_S before. Frames no longer kept count as played."""
-        first = self._frames_out - len(self._levels)  # frame index of _levels[0]
+        first = self._frames_in - len(self._levels)  # frame index of _levels[0]
         if first_frame < first:
             return True
         levels = list(self._levels)[first_frame - first : max(0, last_frame - first + 1)]
@@ -210,7 +223,7 @@ class EchoSuppressor:
         this they can find words in a residue 60 dB down.
         """
         levels = list(self._levels)
-        first = self._frames_out - len(levels)  # frame index of levels[0]
+        first = self._frames_in - len(levels)  # frame index of levels[0]
         end = min(len(levels), until_frame - first)
         window = levels[max(0, end - int(window_s * RATE / FRAME)) : max(0, end)]
         if not window:

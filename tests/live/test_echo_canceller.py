@@ -72,3 +72,32 @@ def test_it_knows_which_frames_can_hold_our_voice(narration):
     assert canceller.played_during(last - 10, last)
     assert canceller.played_during(last + 5, last + 10)  # the echo's tail
     assert not canceller.played_during(last + 30, frames - 1)
+
+
+def _gated_output(narration: np.ndarray, voice: np.ndarray) -> np.ndarray:
+    """16 kHz output of the canceller for echo (37 ms, 80 %) plus `voice`, both at 48 kHz."""
+    ref = ReferenceBuffer(48000)
+    canceller = EchoSuppressor(48000, ref)
+    mic = np.concatenate([np.zeros(1776), narration[:-1776]]) * 0.8 + voice
+    out = []
+    for i in range(len(narration) // 480):
+        ref.tap(narration[i * 480 : (i + 1) * 480], i * 0.01)
+        out += canceller.process(mic[i * 480 : (i + 1) * 480], i * 0.01)
+    return np.concatenate(out).astype(np.float32) / 32768
+
+
+def test_the_soft_start_of_a_word_passes_with_the_loud_part_that_opens_the_gate(narration):
+    """An "s" no louder than the echo's residue is hushed alone, but let through when the
+    vowel after it opens the gate (the recogniser must hear "stop", not "top")."""
+    rng = np.random.default_rng(0)
+    start = (len(narration) - 3 * 48000) // 480 * 480
+    hiss = np.zeros_like(narration)
+    hiss[start : start + 7200] = rng.normal(0, 0.002, 7200)  # 150 ms
+    vowel = np.zeros_like(narration)
+    vowel[start + 9600 : start + 24000] = 0.3 * np.sin(np.arange(14400) * 2 * np.pi * 300 / 48000)
+    s = slice(start // 3 + 480, (start + 7200) // 3 - 480)  # the hiss at 16 kHz, less its edges
+    alone, with_vowel = _gated_output(narration, hiss), _gated_output(narration, hiss + vowel)
+    assert np.all(alone[s] == 0), "the hiss alone opened the gate: it is too loud to test this"
+    assert np.mean(with_vowel[s] != 0) > 0.9
+    before = slice(start // 3 - 8000, start // 3 - 4000)  # echo only, 0.5 to 0.25 s before
+    assert np.mean(with_vowel[before] == 0) > 0.9
