@@ -232,29 +232,44 @@ class LiveSession:
     def _over_our_voice(self, hyp) -> bool:
         """Whether the utterance may hold our own voice: it began while we were talking, or
         within the echo's tail. An answer given the moment we fall silent is the user's."""
-        if self.echo.cancelling:
-            return self.echo.played_during(hyp.began_frame, hyp.frame)
+        if self.echo.cancelling:  # from where the voice rose above our echo: the gate lets a little before through
+            began = self.echo.first_near_frame(hyp.began_frame, hyp.frame + 1)
+            return self.echo.played_during(hyp.began_frame if began is None else began, hyp.frame)
         return self.speaker.busy or time.monotonic() - self._quiet_since < QUIET_AFTER_SPEECH_S
 
     def _heard(self, hyp) -> None:
         speaking = self._over_our_voice(hyp)
-        if speaking and hyp.intent not in SAFETY_COMMANDS:
+        why = self._refusal(hyp) if speaking else None
+        if why is None and self.guard.is_own(hyp.text, self.player.now()):
+            why = "own voice"
+        if why is not None:
+            self._notice(self.now(), "ignored", {"text": hyp.text, "intent": hyp.intent, "why": why,
+                                                 "confidence": hyp.confidence, **self._evidence(hyp)})
+            return
+        if speaking:
+            self._notice(self.now(), "over our voice", {"text": hyp.text, "confidence": hyp.confidence,
+                                                        **self._evidence(hyp)})
+        self._events.put(Heard(hyp.text, hyp.intent, hyp.confidence))
+
+    def _refusal(self, hyp) -> str | None:
+        """Why a phrase heard over our own voice is not taken (None: it is)."""
+        if hyp.intent not in SAFETY_COMMANDS:
             # Our own voice can come back as any phrase; an echo taken as "no" to a safety
             # question would be a false all-clear. So while we talk only the commands that
             # make things safer cut in; answers and the rest count once we are quiet.
-            self._notice(self.now(), "ignored",
-                         {"text": hyp.text, "intent": hyp.intent, "why": "not stop, pause or pain, while speaking"})
-            return
-        if speaking and hyp.confidence < OVER_OUR_VOICE_MIN_CONFIDENCE:
-            self._notice(self.now(), "ignored", {"text": hyp.text, "intent": hyp.intent, "why": "unsure, over our voice"})
-            return
-        if speaking and self.echo.only_own_voice(hyp.frame):
-            self._notice(self.now(), "ignored", {"text": hyp.text, "intent": hyp.intent, "why": "echo residue"})
-            return
-        if self.guard.is_own(hyp.text, self.player.now()):
-            self._notice(self.now(), "ignored", {"text": hyp.text, "intent": hyp.intent, "why": "own voice"})
-            return
-        self._events.put(Heard(hyp.text, hyp.intent, hyp.confidence))
+            return "not stop, pause or pain, while speaking"
+        if hyp.confidence < OVER_OUR_VOICE_MIN_CONFIDENCE:
+            return "unsure, over our voice"
+        if self.echo.only_own_voice(hyp.frame):
+            return "echo residue"
+        return None
+
+    def _evidence(self, hyp) -> dict:
+        """How far the utterance stood above our echo, for the log."""
+        if not self.echo.cancelling:
+            return {}
+        return {"near_frames": self.echo.near_frames(hyp.began_frame, hyp.frame + 1),
+                "frames": hyp.frame + 1 - hyp.began_frame}
 
 
 def _open_wav(path: str) -> wave.Wave_write:

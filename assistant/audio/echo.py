@@ -41,11 +41,14 @@ NEAR_MIN_FRAMES = 8
 ECHO_SPAN_S = 0.2
 """Echo in a microphone frame can come from anything played this long before it (the
 filter's tail and some misalignment): the loudest of it sets how much echo to expect."""
-HANGOVER_S = 0.3
+HANGOVER_S = 0.1
 PREROLL_S = 0.2
-"""A word's soft start (the "s" of "stop") is no louder than our echo's residue, so the gate
-opens only on its louder part; it then also lets through this much before. Frames leave the
-gate this much later (the recogniser hears everything PREROLL_S late while we can talk)."""
+"""A word's soft start (the "s" of "stop") is too quiet to open the gate, so the gate opens on
+its louder part and then looks this far back. Frames leave the gate this much later (the
+recogniser hears everything PREROLL_S late while a canceller runs)."""
+PREROLL_MARGIN = 10 ** (6 / 20)
+"""Looking back, a frame passes if it stands this far (6 dB) above the echo residue: the "s"
+does, the residue itself (which a recogniser turns into a word before the user's) does not."""
 GATE_GAIN = 0.0
 """A closed gate is silence: any murmur left keeps the recogniser's voice detector busy."""
 
@@ -140,7 +143,7 @@ class EchoSuppressor:
         self._residue: float | None = None
         self._open_frames = 0
         self._held: deque[list] = deque()
-        """[frame, open] of the last PREROLL_S of frames, waiting for the gate to decide on them."""
+        """[frame, open, above the residue] of the last PREROLL_S of frames, waiting for the gate."""
 
     def process(self, block: np.ndarray, when: float) -> list[np.ndarray]:
         """Int16 16 kHz frames of 10 ms, echo removed, for what is complete so far."""
@@ -165,14 +168,14 @@ class EchoSuppressor:
                 pcm = self._aec.process(pcm, (np.clip(played, -1.0, 1.0) * 32767).astype(np.int16))
                 out_rms = float(np.sqrt(np.mean((pcm / 32768.0) ** 2)))
                 self._levels.append((out_rms, self.echo_level))
-                self._held.append([pcm, self._gate_open(out_rms)])
+                self._held.append([pcm, self._gate_open(out_rms), out_rms > self._above_residue(PREROLL_MARGIN)])
             else:  # nothing played yet, or no canceller: all of it counts as near speech
                 self._levels.append((float(np.sqrt(np.mean((pcm / 32768.0) ** 2))), 0.0))
-                self._held.append([pcm, True])
+                self._held.append([pcm, True, True])
             self._frames_in += 1
             self._mic_index += FRAME
             while len(self._held) > (PREROLL_S * RATE / FRAME if self._aec is not None else 0):
-                pcm, is_open = self._held.popleft()
+                pcm, is_open, _ = self._held.popleft()
                 frames.append(pcm if is_open else (pcm * GATE_GAIN).astype(np.int16))
         return frames
 
@@ -181,8 +184,8 @@ class EchoSuppressor:
 
         It hushes what is only our echo's residue, so the recogniser hears quiet, not murmur:
         residue is what a recogniser turns into words, and it keeps its voice detector from
-        seeing the end of the user's phrase. A person talking opens the gate at once, with the
-        PREROLL_S before; it stays open HANGOVER_S after them. Until the residue is measured,
+        seeing the end of the user's phrase. A person talking opens the gate at once, with
+        what stood above the residue in the PREROLL_S before; it stays open HANGOVER_S after them. Until the residue is measured,
         it is taken to be as loud as what we play (nothing cancelled yet).
         """
         ref = self.echo_level
@@ -190,16 +193,20 @@ class EchoSuppressor:
             self._ratios.append(out_rms / ref)
             if len(self._ratios) % 25 == 0 or self._residue is None:
                 self._residue = float(np.median(self._ratios)) if len(self._ratios) > 20 else None
-        residue = 1.0 if self._residue is None else self._residue
-        if ref <= 1e-3 or out_rms > max(NEAR_FLOOR, NEAR_MARGIN * residue * ref):
+        if ref <= 1e-3 or out_rms > self._above_residue(NEAR_MARGIN):
             self._open_frames = int(HANGOVER_S * RATE / FRAME)
             for held in self._held:
-                held[1] = True
+                held[1] = held[1] or held[2]
             return True
         if self._open_frames > 0:
             self._open_frames -= 1
             return True
         return False
+
+    def _above_residue(self, margin: float) -> float:
+        """Output level `margin` above the echo residue expected now (and above NEAR_FLOOR)."""
+        residue = 1.0 if self._residue is None else self._residue
+        return max(NEAR_FLOOR, margin * residue * self.echo_level)
 
     @property
     def cancelling(self) -> bool:
@@ -222,17 +229,25 @@ class EchoSuppressor:
         a person talking is well above it. Recognisers normalise the level, so without
         this they can find words in a residue 60 dB down.
         """
+        return self.near_frames(until_frame - int(window_s * RATE / FRAME), until_frame) < NEAR_MIN_FRAMES
+
+    def near_frames(self, first_frame: int, until_frame: int) -> int:
+        """How many output frames `first_frame`..`until_frame` (exclusive) stand above our echo's
+        residue (the learnt ratio of output to reference over STATS_S before them)."""
+        return sum(self._near(first_frame, until_frame))
+
+    def first_near_frame(self, first_frame: int, until_frame: int) -> int | None:
+        """The first of those frames that stands above our echo's residue: where a person began."""
+        return next((first_frame + k for k, near in enumerate(self._near(first_frame, until_frame)) if near), None)
+
+    def _near(self, first_frame: int, until_frame: int) -> list[bool]:
         levels = list(self._levels)
         first = self._frames_in - len(levels)  # frame index of levels[0]
-        end = min(len(levels), until_frame - first)
-        window = levels[max(0, end - int(window_s * RATE / FRAME)) : max(0, end)]
-        if not window:
-            return False
-        ratios = [out / ref for out, ref in levels[max(0, end - int(STATS_S * RATE / FRAME)) : end] if ref > 1e-3]
+        start, end = max(0, first_frame - first), min(len(levels), until_frame - first)
+        ratios = [out / ref for out, ref in levels[max(0, end - int(STATS_S * RATE / FRAME)) : max(0, end)] if ref > 1e-3]
         residue = float(np.median(ratios)) if len(ratios) > 20 else 1.0
-        recent = window
-        near = sum(out > max(NEAR_FLOOR, NEAR_MARGIN * residue * ref) for out, ref in recent)
-        return near < NEAR_MIN_FRAMES
+        flags = [out > max(NEAR_FLOOR, NEAR_MARGIN * residue * ref) for out, ref in levels[start : max(start, end)]]
+        return [False] * max(0, min(first, until_frame) - first_frame) + flags  # frames no longer kept: unknown
 
     def _waiting_for_reference(self) -> bool:
         """True while the paired reference is not written yet and we may still wait."""

@@ -54,6 +54,9 @@ def test_a_person_talking_over_the_echo_stands_out_and_the_residue_does_not(narr
             checked["echo only"] = canceller.only_own_voice(frames)
         if i * 480 == start + 48000:
             checked["voice"] = canceller.only_own_voice(frames)
+            voice_at = start // 480  # its 10 ms frame: one block in, one frame out
+            checked["began"] = canceller.first_near_frame(voice_at - 100, frames) - voice_at
+    assert checked.pop("began") in range(0, 3)
     assert checked == {"echo only": True, "voice": False}
 
 
@@ -87,17 +90,18 @@ def _gated_output(narration: np.ndarray, voice: np.ndarray) -> np.ndarray:
 
 
 def test_the_soft_start_of_a_word_passes_with_the_loud_part_that_opens_the_gate(narration):
-    """An "s" no louder than the echo's residue is hushed alone, but let through when the
-    vowel after it opens the gate (the recogniser must hear "stop", not "top")."""
+    """An "s" too quiet to open the gate is hushed alone, but let through when the vowel
+    after it opens the gate (the recogniser must hear "stop", not "top"); the echo residue
+    before it stays hushed."""
     rng = np.random.default_rng(0)
     start = (len(narration) - 3 * 48000) // 480 * 480
     hiss = np.zeros_like(narration)
-    hiss[start : start + 7200] = rng.normal(0, 0.002, 7200)  # 150 ms
+    hiss[start : start + 7200] = rng.normal(0, 0.0032, 7200)  # 150 ms, -50 dBFS
     vowel = np.zeros_like(narration)
     vowel[start + 9600 : start + 24000] = 0.3 * np.sin(np.arange(14400) * 2 * np.pi * 300 / 48000)
     s = slice(start // 3 + 480, (start + 7200) // 3 - 480)  # the hiss at 16 kHz, less its edges
     alone, with_vowel = _gated_output(narration, hiss), _gated_output(narration, hiss + vowel)
-    assert np.all(alone[s] == 0), "the hiss alone opened the gate: it is too loud to test this"
-    assert np.mean(with_vowel[s] != 0) > 0.9
+    assert np.mean(alone[s] != 0) < 0.1, "the hiss alone opened the gate: it is too loud to test this"
+    assert np.mean(with_vowel[s] != 0) > 0.5  # the frames where it stands 6 dB above the residue
     before = slice(start // 3 - 8000, start // 3 - 4000)  # echo only, 0.5 to 0.25 s before
     assert np.mean(with_vowel[before] == 0) > 0.9
