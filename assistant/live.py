@@ -232,9 +232,8 @@ class LiveSession:
     def _over_our_voice(self, hyp) -> bool:
         """Whether the utterance may hold our own voice: it began while we were talking, or
         within the echo's tail. An answer given the moment we fall silent is the user's."""
-        if self.echo.cancelling:  # from where the voice rose above our echo: the gate lets a little before through
-            began = self.echo.first_near_frame(hyp.began_frame, hyp.frame + 1)
-            return self.echo.played_during(hyp.began_frame if began is None else began, hyp.frame)
+        if self.echo.cancelling:
+            return self.echo.played_during(hyp.began_frame, hyp.frame)
         return self.speaker.busy or time.monotonic() - self._quiet_since < QUIET_AFTER_SPEECH_S
 
     def _heard(self, hyp) -> None:

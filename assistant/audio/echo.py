@@ -185,8 +185,9 @@ class EchoSuppressor:
         It hushes what is only our echo's residue, so the recogniser hears quiet, not murmur:
         residue is what a recogniser turns into words, and it keeps its voice detector from
         seeing the end of the user's phrase. A person talking opens the gate at once, with
-        what stood above the residue in the PREROLL_S before; it stays open HANGOVER_S after them. Until the residue is measured,
-        it is taken to be as loud as what we play (nothing cancelled yet).
+        what stood above the residue in the PREROLL_S before; it stays open HANGOVER_S after
+        them. Until the residue is measured, it is taken to be as loud as what we play
+        (nothing cancelled yet).
         """
         ref = self.echo_level
         if ref > 1e-3:
@@ -235,10 +236,6 @@ class EchoSuppressor:
         """How many output frames `first_frame`..`until_frame` (exclusive) stand above our echo's
         residue (the learnt ratio of output to reference over STATS_S before them)."""
         return sum(self._near(first_frame, until_frame))
-
-    def first_near_frame(self, first_frame: int, until_frame: int) -> int | None:
-        """The first of those frames that stands above our echo's residue: where a person began."""
-        return next((first_frame + k for k, near in enumerate(self._near(first_frame, until_frame)) if near), None)
 
     def _near(self, first_frame: int, until_frame: int) -> list[bool]:
         levels = list(self._levels)

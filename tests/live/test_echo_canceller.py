@@ -54,9 +54,6 @@ def test_a_person_talking_over_the_echo_stands_out_and_the_residue_does_not(narr
             checked["echo only"] = canceller.only_own_voice(frames)
         if i * 480 == start + 48000:
             checked["voice"] = canceller.only_own_voice(frames)
-            voice_at = start // 480  # its 10 ms frame: one block in, one frame out
-            checked["began"] = canceller.first_near_frame(voice_at - 100, frames) - voice_at
-    assert checked.pop("began") in range(0, 3)
     assert checked == {"echo only": True, "voice": False}
 
 
