@@ -230,21 +230,21 @@ class EchoSuppressor:
         a person talking is well above it. Recognisers normalise the level, so without
         this they can find words in a residue 60 dB down.
         """
-        return self.near_frames(until_frame - int(window_s * RATE / FRAME), until_frame) < NEAR_MIN_FRAMES
+        near = self.near_frames(until_frame - int(window_s * RATE / FRAME), until_frame)
+        return near is not None and near < NEAR_MIN_FRAMES
 
-    def near_frames(self, first_frame: int, until_frame: int) -> int:
+    def near_frames(self, first_frame: int, until_frame: int) -> int | None:
         """How many output frames `first_frame`..`until_frame` (exclusive) stand above our echo's
-        residue (the learnt ratio of output to reference over STATS_S before them)."""
-        return sum(self._near(first_frame, until_frame))
-
-    def _near(self, first_frame: int, until_frame: int) -> list[bool]:
+        residue (the learnt ratio of output to reference over STATS_S before them); None when
+        none of them is kept."""
         levels = list(self._levels)
         first = self._frames_in - len(levels)  # frame index of levels[0]
         start, end = max(0, first_frame - first), min(len(levels), until_frame - first)
-        ratios = [out / ref for out, ref in levels[max(0, end - int(STATS_S * RATE / FRAME)) : max(0, end)] if ref > 1e-3]
+        if end <= start:
+            return None
+        ratios = [out / ref for out, ref in levels[max(0, end - int(STATS_S * RATE / FRAME)) : end] if ref > 1e-3]
         residue = float(np.median(ratios)) if len(ratios) > 20 else 1.0
-        flags = [out > max(NEAR_FLOOR, NEAR_MARGIN * residue * ref) for out, ref in levels[start : max(start, end)]]
-        return [False] * max(0, min(first, until_frame) - first_frame) + flags  # frames no longer kept: unknown
+        return sum(out > max(NEAR_FLOOR, NEAR_MARGIN * residue * ref) for out, ref in levels[start:end])
 
     def _waiting_for_reference(self) -> bool:
         """True while the paired reference is not written yet and we may still wait."""
