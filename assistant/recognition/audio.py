@@ -99,6 +99,26 @@ def from_pcm(pcm: bytes) -> np.ndarray:
     return np.frombuffer(pcm, "<i2").astype(np.float32) / 32768
 
 
+PITCH_HZ = (60, 400)
+"""Range of voice pitch that `periodicity` looks for."""
+
+
+def periodicity(frame: np.ndarray, rate: int = SAMPLE_RATE) -> float:
+    """How periodic a frame of ~30 ms is at a voice pitch: the highest autocorrelation, 0..1
+    (unbiased), over the lags of PITCH_HZ. A vowel reaches 0.7-0.9; hiss, a running tap and
+    clatter stay under 0.5."""
+    n = len(frame)
+    lo, hi = rate // PITCH_HZ[1], min(rate // PITCH_HZ[0], n - 1)
+    x = frame - frame.mean()
+    energy = float(x @ x)
+    if energy < 1e-9 or hi <= lo:
+        return 0.0
+    spectrum = np.fft.rfft(x, 2 * n)
+    ac = np.fft.irfft(spectrum * spectrum.conj())[:hi]
+    lags = np.arange(lo, hi)
+    return float((ac[lo:hi] / ac[0] * n / (n - lags)).max())
+
+
 class RoomTone:
     """Fills digital silence (a closed echo gate, a muted or virtual input) with faint room tone.
 

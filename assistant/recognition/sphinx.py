@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.intents import SAFETY_COMMANDS, Grammars
-from assistant.recognition.audio import RoomTone, from_pcm
+from assistant.recognition.audio import RoomTone, from_pcm, periodicity
 from assistant.recognition.fsg import phrase_priors, trie_transitions, with_garbage
 from assistant.recognition.garbage import garbage_words
 from assistant.recognition.phrases import PhraseSet, other_phrases, phrase_set
@@ -46,6 +46,11 @@ NBEST = 10
 MIN_PEAK_RMS = 0.003
 """Loudest 30 ms frame of an utterance must reach this (-50 dBFS): the voice activity
 detector also fires on faint hiss, which the grammar would turn into a phrase."""
+VOICED = 0.5
+MIN_VOICED_FRAMES = 2
+"""An utterance needs this many 30 ms frames whose `periodicity` reaches VOICED: every phrase
+has a vowel, and hiss, a running tap or a clatter, which the spotter can take for "stop",
+have none (measured in docs/BENCHMARKS.md)."""
 LOG_BASE = math.log(1.0001)
 KWS_OFFSET = 1500
 """PocketSphinx reports a spotted word's margin over the phone loop minus this (KWS_MAX)."""
@@ -163,6 +168,7 @@ class SphinxRecognizer:
         self._in_utt = False
         self._utt_frames = 0
         self._peak = 0.0
+        self._voiced = 0
         self._utt_audio: list[bytes] = []
         self.last_ratio: float | None = None
         """Score ratio of the last phrase judged, for benchmarks that sweep the threshold."""
@@ -269,7 +275,7 @@ class SphinxRecognizer:
         else:
             if not self.settings.batch:
                 self._start()
-            self._in_utt, self._utt_frames, self._peak = True, 0, 0.0
+            self._in_utt, self._utt_frames, self._peak, self._voiced = True, 0, 0.0, 0
             self._utt_audio = []
             self._gate.reset()
             if self._arbiter:
@@ -278,7 +284,9 @@ class SphinxRecognizer:
             fresh = [f for n, f in self._recent if n >= first]
         self._next_to_feed = self._frame_no
         for frame in fresh:
-            self._peak = max(self._peak, _rms(frame))
+            samples = from_pcm(frame)
+            self._peak = max(self._peak, float(np.sqrt(np.mean(samples ** 2))))
+            self._voiced += periodicity(samples) >= VOICED
             if self.settings.batch:
                 self._utt_audio.append(frame)
             else:
@@ -315,7 +323,7 @@ class SphinxRecognizer:
         return out
 
     def _spotted_hypothesis(self, word: Keyphrase | None, final: bool) -> Hypothesis | None:
-        if word is None or self._peak < MIN_PEAK_RMS:
+        if word is None or not self._speech_like():
             return None
         confidence = 1.0 / (1.0 + math.exp(-self._arbiter.excess / 100.0))
         return Hypothesis(word.text, word.intent, round(confidence, 3), final, self._utterance_s())
@@ -385,7 +393,7 @@ class SphinxRecognizer:
 
     def _judge(self, text: str, final: bool) -> Hypothesis | None:
         intent = self.phrases.intent_of(text)
-        if intent is None or self._peak < MIN_PEAK_RMS:
+        if intent is None or not self._speech_like():
             return None
         if self.settings.threshold is None:
             hyp = self._cmd.hyp()
@@ -396,6 +404,10 @@ class SphinxRecognizer:
             return None
         confidence = 1.0 / (1.0 + math.exp(-(ratio - self.settings.threshold) / self.settings.scale))
         return Hypothesis(text, intent, round(confidence, 3), final, self._utterance_s())
+
+    def _speech_like(self) -> bool:
+        """Loud enough and voiced: see MIN_PEAK_RMS and MIN_VOICED_FRAMES."""
+        return self._peak >= MIN_PEAK_RMS and self._voiced >= MIN_VOICED_FRAMES
 
     def _utterance_s(self) -> float:
         return round(max(0.0, self._stream_s - self._vad.speech_start), 2)
@@ -416,6 +428,3 @@ def _contains(words: list[str], part: list[str]) -> bool:
     n = len(part)
     return any(words[i:i + n] == part for i in range(len(words) - n + 1))
 
-
-def _rms(pcm: bytes) -> float:
-    return float(np.sqrt(np.mean(from_pcm(pcm) ** 2))) if pcm else 0.0

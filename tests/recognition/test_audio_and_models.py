@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from assistant.recognition import RecognizerError, open_recognizer
-from assistant.recognition.audio import ROOM_TONE_RMS, AudioError, RoomTone, from_pcm, read_wav, to_pcm
+from assistant.recognition.audio import ROOM_TONE_RMS, AudioError, RoomTone, from_pcm, periodicity, read_wav, to_pcm
 from assistant.recognition.models import ModelArchive, ModelError, download, find_vosk_model
 
 
@@ -70,6 +70,18 @@ def fake_model_zip(tmp_path: Path, name: str, evil: bool = False) -> Path:
 
 def archive_for(z: Path, name: str) -> ModelArchive:
     return ModelArchive(name, z.as_uri(), hashlib.sha256(z.read_bytes()).hexdigest(), z.stat().st_size)
+
+
+def test_a_voice_is_periodic_and_hiss_is_not():
+    t = np.arange(480) / 16000
+    rng = np.random.default_rng(0)
+    for pitch in (80, 150, 300):  # a low man's voice to a child's: harmonics as a vowel has
+        vowel = sum(np.sin(2 * np.pi * pitch * k * t) / k for k in range(1, 6))
+        assert periodicity(vowel.astype(np.float32)) > 0.8, pitch
+        assert periodicity((vowel + rng.normal(0, 0.5, 480)).astype(np.float32)) > 0.5, pitch
+    hiss = rng.normal(0, 0.1, 480).astype(np.float32)
+    assert periodicity(hiss) < 0.4
+    assert periodicity(np.zeros(480, np.float32)) == 0.0
 
 
 def test_download_checks_the_checksum_and_unpacks_in_place(tmp_path):
