@@ -163,12 +163,22 @@ def bargein_trial(audio: VirtualAudio, protocol: Path, cache: Path, take, rng: r
         heard = user.wait_for(lambda r: r.type == "Heard", 4.0)
         silent = user.silence_after(end - 0.15, hold_s=0.2, timeout_s=1.5)
         result["heard"] = heard is not None and heard.data.get("intent") == command
-        result["ignored"] = [(i.get("text"), i.get("why")) for i in user.of_type("ignored")]
+        result["ignored"] = evidence(user.of_type("ignored"))
+        result["over_our_voice"] = evidence(user.of_type("over our voice"))
         if result["heard"] and silent is not None:
             result["bargein_ms"] = (silent - end) * 1000
         return result
     finally:
         user.close(timeout=5)
+
+
+EVIDENCE = ("text", "why", "confidence", "near_frames", "frames")
+
+
+def evidence(notices: list[dict]) -> list[dict]:
+    """What the assistant logged about phrases heard over its voice: why it took or refused each,
+    how sure the recogniser was, and how many frames stood above the echo."""
+    return [{k: n[k] for k in EVIDENCE if k in n} for n in notices]
 
 
 def proc_tree(pid: int) -> list[int]:
@@ -225,6 +235,7 @@ def self_echo_session(audio: VirtualAudio, protocol: Path, cache: Path) -> dict:
         user.close(timeout=5)
     return {"wall": wall, "talk": speaking_seconds(user), "voiced": talking, "cpu": cpu, "peak": peak,
             "heard": user.of_type("Heard"), "ignored": user.of_type("ignored"),
+            "over_our_voice": user.of_type("over our voice"),
             "ended": [r.get("reason") for r in user.of_type("SessionEnded")]}
 
 
@@ -251,7 +262,8 @@ def self_echo_run(audio: VirtualAudio, protocol: Path, cache: Path, minutes: flo
         if s["talk"] < 1 and not s["heard"]:
             raise SystemExit(f"the assistant did not talk: {s}")
         log(f"self-echo session {len(sessions)}: {s['wall']:.0f} s, talking {s['talk']:.0f} s, "
-            f"heard {[h.get('text') for h in s['heard']]}, ended {s['ended']}")
+            f"heard {[h.get('text') for h in s['heard']]}, ended {s['ended']}; "
+            f"over our voice {evidence(s['over_our_voice'])}; ignored {evidence(s['ignored'])}")
     heard = [h for s in sessions for h in s["heard"]]
     ignored = [i for s in sessions for i in s["ignored"]]
     wall = sum(s["wall"] for s in sessions)
