@@ -104,9 +104,9 @@ PITCH_HZ = (60, 400)
 
 
 def periodicity(frame: np.ndarray, rate: int = SAMPLE_RATE) -> float:
-    """How periodic a frame of ~30 ms is at a voice pitch: the highest autocorrelation, 0..1
-    (unbiased), over the lags of PITCH_HZ. A vowel reaches 0.7-0.9; hiss, a running tap and
-    clatter stay under 0.5."""
+    """How periodic a frame of ~30 ms is at a voice pitch: the highest normalised autocorrelation
+    (unbiased, so about 0..1) over the lags of PITCH_HZ. A vowel reaches 0.7-0.9; hiss, a
+    running tap and clatter stay under 0.5."""
     n = len(frame)
     lo, hi = rate // PITCH_HZ[1], min(rate // PITCH_HZ[0], n - 1)
     x = frame - frame.mean()
