@@ -286,7 +286,8 @@ class SphinxRecognizer:
         for frame in fresh:
             samples = from_pcm(frame)
             self._peak = max(self._peak, float(np.sqrt(np.mean(samples ** 2))))
-            self._voiced += periodicity(samples) >= VOICED
+            if self._voiced < MIN_VOICED_FRAMES:  # enough once it is reached: no more FFTs per frame
+                self._voiced += periodicity(samples) >= VOICED
             if self.settings.batch:
                 self._utt_audio.append(frame)
             else:
