@@ -59,6 +59,11 @@ OVER_OUR_VOICE_MIN_CONFIDENCE = 0.7
 the real "stop"s it accepts (docs/BENCHMARKS.md)."""
 
 
+SLIP_LOOKBACK_FRAMES = 100
+"""An utterance that began up to 1 s after the echo path slipped may be our own voice leaking
+through the canceller (the slip is found a few tenths of a second late)."""
+
+
 class LiveError(Exception):
     """The live session cannot go on (the recogniser failed to start, a device vanished)."""
 
@@ -206,10 +211,13 @@ class LiveSession:
                 block, when = self.mic.blocks.get(timeout=0.2)
             except queue.Empty:
                 continue
+            last_slip = self.echo.slips[-1] if self.echo.slips else None
             for frame in self.echo.process(block, when):
                 if self._record is not None:
                     self._record.writeframes(frame.tobytes())
                 chunk.append(frame.tobytes())
+            if self.echo.slips and self.echo.slips[-1] != last_slip:
+                self._notice(self.now(), "echo slip", {"frame": self.echo.slips[-1]})
             if len(chunk) >= CHUNK_FRAMES:
                 self.recognizer.accept(b"".join(chunk))
                 chunk = []
@@ -261,6 +269,8 @@ class LiveSession:
             return "unsure, over our voice"
         if self.echo.only_own_voice(hyp.frame):
             return "echo residue"
+        if self.echo.slipped_during(hyp.began_frame - SLIP_LOOKBACK_FRAMES, hyp.frame):
+            return "echo slipped"
         return None
 
     def _evidence(self, hyp) -> dict:
@@ -268,7 +278,7 @@ class LiveSession:
         if not self.echo.cancelling:
             return {}
         return {"near_frames": self.echo.near_frames(hyp.began_frame, hyp.frame + 1),
-                "frames": hyp.frame + 1 - hyp.began_frame}
+                "frames": hyp.frame + 1 - hyp.began_frame, "playing": self.guard.recent(self.player.now())}
 
 
 def _open_wav(path: str) -> wave.Wave_write:

@@ -165,6 +165,7 @@ def bargein_trial(audio: VirtualAudio, protocol: Path, cache: Path, take, rng: r
         result["heard"] = heard is not None and heard.data.get("intent") == command
         result["ignored"] = evidence(user.of_type("ignored"))
         result["over_our_voice"] = evidence(user.of_type("over our voice"))
+        result["echo_slips"] = len(user.of_type("echo slip"))
         if result["heard"] and silent is not None:
             result["bargein_ms"] = (silent - end) * 1000
         return result
@@ -172,7 +173,7 @@ def bargein_trial(audio: VirtualAudio, protocol: Path, cache: Path, take, rng: r
         user.close(timeout=5)
 
 
-EVIDENCE = ("text", "why", "confidence", "near_frames", "frames")
+EVIDENCE = ("text", "why", "confidence", "near_frames", "frames", "playing")
 
 
 def evidence(notices: list[dict]) -> list[dict]:
@@ -235,7 +236,7 @@ def self_echo_session(audio: VirtualAudio, protocol: Path, cache: Path) -> dict:
         user.close(timeout=5)
     return {"wall": wall, "talk": speaking_seconds(user), "voiced": talking, "cpu": cpu, "peak": peak,
             "heard": user.of_type("Heard"), "ignored": user.of_type("ignored"),
-            "over_our_voice": user.of_type("over our voice"),
+            "over_our_voice": user.of_type("over our voice"), "slips": len(user.of_type("echo slip")),
             "ended": [r.get("reason") for r in user.of_type("SessionEnded")]}
 
 
@@ -262,7 +263,7 @@ def self_echo_run(audio: VirtualAudio, protocol: Path, cache: Path, minutes: flo
         if s["talk"] < 1 and not s["heard"]:
             raise SystemExit(f"the assistant did not talk: {s}")
         log(f"self-echo session {len(sessions)}: {s['wall']:.0f} s, talking {s['talk']:.0f} s, "
-            f"heard {[h.get('text') for h in s['heard']]}, ended {s['ended']}; "
+            f"heard {[h.get('text') for h in s['heard']]}, ended {s['ended']}, {s['slips']} echo slips; "
             f"over our voice {evidence(s['over_our_voice'])}; ignored {evidence(s['ignored'])}")
     heard = [h for s in sessions for h in s["heard"]]
     ignored = [i for s in sessions for i in s["ignored"]]
@@ -273,6 +274,7 @@ def self_echo_run(audio: VirtualAudio, protocol: Path, cache: Path, minutes: flo
         "self_echo_voiced_minutes": round(sum(s["voiced"] for s in sessions) / 60, 2),
         "self_echo_wall_minutes": round(wall / 60, 2),
         "self_echo_sessions": len(sessions),
+        "self_echo_slips": sum(s["slips"] for s in sessions),
         "self_echo_heard": [h.get("text") for h in heard],
         "self_echo_ignored": {why: sum(1 for i in ignored if i.get("why") == why)
                               for why in sorted({str(i.get("why")) for i in ignored})},

@@ -51,6 +51,15 @@ PREROLL_MARGIN = 10 ** (6 / 20)
 does, the residue itself (which a recogniser turns into a word before the user's) does not."""
 GATE_GAIN = 0.0
 """A closed gate is silence: any murmur left keeps the recogniser's voice detector busy."""
+SLIP_EVERY_S = 0.1
+SLIP_WINDOW_S = 0.25
+"""How often, and over how much audio, the echo's delay is measured to catch a slip."""
+SLIP_MIN_SAMPLES = 4
+"""A change of the echo's delay by this many samples (0.25 ms) or more is a slip: the filter,
+fitted to the old delay, lets our voice through almost whole for seconds (measured on
+PulseAudio: jumps of 9-63 samples, about four a minute, none reported as an xrun)."""
+SLIP_ACTIVE = 0.9
+"""Share of the window's 10 ms frames that must hold our voice (played and heard) for a measurement."""
 
 
 class ReferenceBuffer:
@@ -116,6 +125,12 @@ def estimate_lag(mic: np.ndarray, ref: np.ndarray, max_lag: int) -> tuple[int, f
     return k - max_lag, clarity
 
 
+def _active_share(x: np.ndarray) -> float:
+    """Share of the 10 ms frames of `x` with sound in them (not a pause)."""
+    frames = x[: len(x) // FRAME * FRAME].reshape(-1, FRAME)
+    return float(np.mean(np.sqrt(np.mean(frames**2, axis=1)) > 1e-3)) if len(frames) else 0.0
+
+
 class EchoSuppressor:
     """Microphone blocks (any rate, with capture times) in; clean 16 kHz frames out."""
 
@@ -144,6 +159,12 @@ class EchoSuppressor:
         self._open_frames = 0
         self._held: deque[list] = deque()
         """[frame, open, above the residue] of the last PREROLL_S of frames, waiting for the gate."""
+        self._delay: int | None = None
+        """Samples the echo lags its pairing, as last measured (None: not yet, or re-aligned since)."""
+        self._delay_candidate: int | None = None
+        self._since_delay = 0
+        self.slips: deque[int] = deque(maxlen=64)
+        """Output frames where the echo's delay slipped (and the pairing was moved back onto it)."""
 
     def process(self, block: np.ndarray, when: float) -> list[np.ndarray]:
         """Int16 16 kHz frames of 10 ms, echo removed, for what is complete so far."""
@@ -165,6 +186,7 @@ class EchoSuppressor:
                 self.echo_level = max(self._recent_ref)
                 self._history.append(frame)
                 self._maybe_realign()
+                self._catch_slip()
                 pcm = self._aec.process(pcm, (np.clip(played, -1.0, 1.0) * 32767).astype(np.int16))
                 out_rms = float(np.sqrt(np.mean((pcm / 32768.0) ** 2)))
                 self._levels.append((out_rms, self.echo_level))
@@ -246,6 +268,49 @@ class EchoSuppressor:
         residue = float(np.median(ratios)) if len(ratios) > 20 else 1.0
         return sum(out > max(NEAR_FLOOR, NEAR_MARGIN * residue * ref) for out, ref in levels[start:end])
 
+    def slipped_during(self, first_frame: int, last_frame: int) -> bool:
+        """True if the echo's delay slipped in frames `first_frame`..`last_frame`: our voice may
+        have leaked through the canceller then, whatever the gate let by."""
+        return any(first_frame <= f <= last_frame for f in self.slips)
+
+    def _catch_slip(self) -> None:
+        """Measure the echo's delay every SLIP_EVERY_S; when it moves by SLIP_MIN_SAMPLES or more
+        in two measurements in a row, move the pairing by as much, so the filter fits again at once.
+
+        Pairing by sample count holds only while the sound system plays and records every sample
+        it is given; PulseAudio now and then does not, and says nothing (the delay grows by a
+        fraction of a millisecond to a few milliseconds at once).
+        """
+        self._since_delay += 1
+        n = int(SLIP_WINDOW_S * RATE / FRAME)
+        if self._since_delay < SLIP_EVERY_S * RATE / FRAME or len(self._history) < n:
+            return
+        self._since_delay = 0
+        mic = np.concatenate(list(self._history)[-n:])
+        first = self._mic_index + FRAME - len(mic)  # index of mic[0]
+        span = self._tail
+        ref = self._reference.read(first + self._offset - span, len(mic) + 2 * span)
+        if min(_active_share(mic), _active_share(ref[span : span + len(mic)])) < SLIP_ACTIVE:
+            return
+        k, clarity = estimate_lag(mic, ref, 2 * span)
+        if clarity < 8.0 or abs(k) > 2 * span - FRAME:  # at the edge: a window astride the slip
+            return
+        delay = k + span
+        if self._delay is None or abs(delay - self._delay) < SLIP_MIN_SAMPLES:
+            self._delay, self._delay_candidate = delay, None
+        elif self._delay_candidate is None or abs(delay - self._delay_candidate) > 1:
+            self._delay_candidate = delay  # one measurement can be the user talking over us
+        else:
+            self._offset += self._delay - delay
+            self._delay_candidate = None
+            self.slips.append(self._frames_in - n - 2 * int(SLIP_EVERY_S * RATE / FRAME))  # its earliest
+            # The filter was fitted to the old delay: until it fits again, what the gate learnt
+            # of the residue is too low. Learn it afresh (meanwhile, take it as loud as we are).
+            self._ratios.clear()
+            self._residue = None
+            for held in self._held:  # not yet heard by the recogniser: the leak in them is hushed
+                held[1] = False
+
     def _waiting_for_reference(self) -> bool:
         """True while the paired reference is not written yet and we may still wait."""
         if self._aec is None or self._offset is None or len(self._buf) > MAX_HOLD_S * RATE:
@@ -285,3 +350,4 @@ class EchoSuppressor:
         self._candidate = None
         self._aligned = True
         self._history.clear()
+        self._delay = self._delay_candidate = None

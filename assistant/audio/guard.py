@@ -60,6 +60,12 @@ class SelfEchoGuard:
                 maxlen=64,
             )
 
+    def recent(self, now: float) -> str:
+        """The words played in the last `window_s` seconds, for the log."""
+        with self._lock:
+            return " / ".join(" ".join(p.words) for p in self._played
+                              if p.end >= now - self.window_s and p.start <= now)
+
     def is_own(self, heard: str, now: float) -> bool:
         """True if the phrase, or every word of it but the fillers, was being played in the
         last `window_s` seconds."""

@@ -102,3 +102,38 @@ def test_the_soft_start_of_a_word_passes_with_the_loud_part_that_opens_the_gate(
     assert np.mean(with_vowel[s] != 0) > 0.5  # the frames where it stands 6 dB above the residue
     before = slice(start // 3 - 8000, start // 3 - 4000)  # echo only, 0.5 to 0.25 s before
     assert np.mean(with_vowel[before] == 0) > 0.9
+
+
+
+def _slipped_output(narration: np.ndarray, catch: bool) -> tuple[np.ndarray, int, EchoSuppressor]:
+    """16 kHz output when 10 ms of microphone samples are lost mid-way (the echo path moves by
+    that much at once), and the frame where it happened; `catch`: slips are measured."""
+    ref = ReferenceBuffer(48000)
+    canceller = EchoSuppressor(48000, ref)
+    if not catch:
+        canceller._catch_slip = lambda: None
+    mic = np.concatenate([np.zeros(1776), narration[:-1776]]) * 0.8
+    slip_block = len(narration) // 480 * 2 // 3
+    mic = np.concatenate([mic[: slip_block * 480], mic[slip_block * 480 + 480 :], np.zeros(480)])
+    out, slip_frame = [], 0
+    for i in range(len(narration) // 480):
+        ref.tap(narration[i * 480 : (i + 1) * 480], i * 0.01)
+        if i == slip_block:
+            slip_frame = len(out)
+        out += canceller.process(mic[i * 480 : (i + 1) * 480], i * 0.01)
+    return np.concatenate(out).astype(np.float32) / 32768, slip_frame, canceller
+
+
+def test_a_slip_of_the_echo_path_is_caught_and_our_voice_stays_out(narration):
+    """Lost samples move the echo under the filter: uncaught, it leaks through at nearly full
+    level for seconds, louder than the residue the gate has learnt, and the recogniser hears our
+    own words. Caught, the pairing moves back onto the echo within a fraction of a second."""
+    uncaught, slip, _ = _slipped_output(narration, catch=False)
+    caught, _, canceller = _slipped_output(narration, catch=True)
+    first, later = slice(slip * 160, (slip + 50) * 160), slice((slip + 50) * 160, (slip + 200) * 160)
+    before = slice((slip - 200) * 160, (slip - 50) * 160)  # as long, before it: pauses open the gate too
+    assert np.mean(uncaught[later] != 0) > 0.2, "the slip did not make the echo leak: it tests nothing"
+    assert np.mean(caught[first] != 0) < 0.3  # caught within half a second
+    assert np.mean(caught[later] != 0) < np.mean(caught[before] != 0) + 0.02
+    assert len(canceller.slips) == 1 and canceller.slipped_during(slip - 5, slip + 50)
+    assert not canceller.slipped_during(0, slip - 30)
