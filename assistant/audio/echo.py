@@ -52,11 +52,8 @@ does, the residue itself (which a recogniser turns into a word before the user's
 GATE_GAIN = 0.0
 """A closed gate is silence: any murmur left keeps the recogniser's voice detector busy."""
 SLIP_EVERY_S = 0.1
-SLIP_WINDOW_S = 0.2
+SLIP_WINDOW_S = 0.25
 """How often, and over how much audio, the echo's delay is measured to catch a slip."""
-SLIP_BAND_HZ = (200.0, 4000.0)
-"""The band the delay is measured in: whitened wider, the near-silent bins the two signals
-share give false peaks at the edges of the search (seen on PulseAudio; none in this band)."""
 SLIP_MIN_SAMPLES = 4
 """A change of the echo's delay by this many samples (0.25 ms) or more is a slip: the filter,
 fitted to the old delay, lets our voice through almost whole for seconds (measured on
@@ -115,17 +112,12 @@ class ReferenceBuffer:
             return out
 
 
-def estimate_lag(mic: np.ndarray, ref: np.ndarray, max_lag: int,
-                 band_hz: tuple[float, float] | None = None) -> tuple[int, float]:
-    """Samples by which `mic` lags `ref` (GCC-PHAT), and how clear the peak is (peak/mean).
-    `band_hz`: only frequencies in this band count (a voice, not the hiss or hum both share)."""
+def estimate_lag(mic: np.ndarray, ref: np.ndarray, max_lag: int) -> tuple[int, float]:
+    """Samples by which `mic` lags `ref` (GCC-PHAT), and how clear the peak is (peak/mean)."""
     n = len(mic) + len(ref)
     size = 1 << (n - 1).bit_length()
     spec = np.fft.rfft(mic, size) * np.conj(np.fft.rfft(ref, size))
     spec /= np.abs(spec) + 1e-9
-    if band_hz is not None:
-        freq = np.fft.rfftfreq(size, 1 / RATE)
-        spec[(freq < band_hz[0]) | (freq > band_hz[1])] = 0
     cc = np.fft.irfft(spec, size)
     cc = np.concatenate([cc[-max_lag:], cc[: max_lag + 1]])
     k = int(np.argmax(np.abs(cc)))
@@ -169,6 +161,7 @@ class EchoSuppressor:
         """[frame, open, above the residue] of the last PREROLL_S of frames, waiting for the gate."""
         self._delay: int | None = None
         """Samples the echo lags its pairing, as last measured (None: not yet, or re-aligned since)."""
+        self._delay_candidate: int | None = None
         self._since_delay = 0
         self.slips: deque[int] = deque(maxlen=64)
         """Output frames where the echo's delay slipped (and the pairing was moved back onto it)."""
@@ -281,9 +274,8 @@ class EchoSuppressor:
         return any(first_frame <= f <= last_frame for f in self.slips)
 
     def _catch_slip(self) -> None:
-        """Measure the echo's delay every SLIP_EVERY_S; when it moves by SLIP_MIN_SAMPLES or more,
-        move the pairing by as much, so the filter fits again at once. One measurement decides:
-        waiting for a second let our voice through long enough to be heard as "stop".
+        """Measure the echo's delay every SLIP_EVERY_S; when it moves by SLIP_MIN_SAMPLES or more
+        in two measurements in a row, move the pairing by as much, so the filter fits again at once.
 
         Pairing by sample count holds only while the sound system plays and records every sample
         it is given; PulseAudio now and then does not, and says nothing (the delay grows by a
@@ -300,15 +292,18 @@ class EchoSuppressor:
         ref = self._reference.read(first + self._offset - span, len(mic) + 2 * span)
         if min(_active_share(mic), _active_share(ref[span : span + len(mic)])) < SLIP_ACTIVE:
             return
-        k, clarity = estimate_lag(mic, ref, 2 * span, SLIP_BAND_HZ)
+        k, clarity = estimate_lag(mic, ref, 2 * span)
         if clarity < 8.0 or abs(k) > 2 * span - FRAME:  # at the edge: a window astride the slip
             return
         delay = k + span
         if self._delay is None or abs(delay - self._delay) < SLIP_MIN_SAMPLES:
-            self._delay = delay
+            self._delay, self._delay_candidate = delay, None
+        elif self._delay_candidate is None or abs(delay - self._delay_candidate) > 1:
+            self._delay_candidate = delay  # one measurement can be the user talking over us
         else:
             self._offset += self._delay - delay
-            self.slips.append(self._frames_in - n)  # its earliest
+            self._delay_candidate = None
+            self.slips.append(self._frames_in - n - 2 * int(SLIP_EVERY_S * RATE / FRAME))  # its earliest
             # The filter was fitted to the old delay: until it fits again, what the gate learnt
             # of the residue is too low. Learn it afresh (meanwhile, take it as loud as we are).
             self._ratios.clear()
@@ -355,4 +350,4 @@ class EchoSuppressor:
         self._candidate = None
         self._aligned = True
         self._history.clear()
-        self._delay = None
+        self._delay = self._delay_candidate = None
