@@ -60,8 +60,10 @@ the real "stop"s it accepts (docs/BENCHMARKS.md)."""
 
 
 SLIP_LOOKBACK_FRAMES = 100
-"""An utterance that began up to 1 s after the echo path slipped may be our own voice leaking
-through the canceller (the slip is found a few tenths of a second late)."""
+"""A phrase decided within 1 s of a slip of the echo path may be our own voice leaking through
+the canceller (measured: those decided 0.4-0.7 s after; the slip is found 0.3-0.5 s late).
+Counted back from the decision, not from where the utterance began: an utterance can begin
+seconds earlier, and a real "pause" was refused for a slip 5 s before it."""
 
 
 class LiveError(Exception):
@@ -269,7 +271,7 @@ class LiveSession:
             return "unsure, over our voice"
         if self.echo.only_own_voice(hyp.frame):
             return "echo residue"
-        if self.echo.slipped_during(hyp.began_frame - SLIP_LOOKBACK_FRAMES, hyp.frame):
+        if self.echo.slipped_during(hyp.frame - SLIP_LOOKBACK_FRAMES, hyp.frame):
             return "echo slipped"
         return None
 
