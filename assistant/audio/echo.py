@@ -2,7 +2,7 @@
 
 We own the playback signal: every block the speaker plays is kept here, and each
 microphone frame is paired with what was playing when it was captured. libspeexdsp
-subtracts the echo (its adaptive filter learns the room) and suppresses what is left.
+subtracts the echo (its adaptive filter learns the room); a gate hushes what is left.
 
 Both streams run without pause, so they are paired by sample count, not by each
 block's timestamp: the timestamps jitter by milliseconds, and an adaptive filter
@@ -125,6 +125,10 @@ def estimate_lag(mic: np.ndarray, ref: np.ndarray, max_lag: int) -> tuple[int, f
     return k - max_lag, clarity
 
 
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
+
+
 def _active_share(x: np.ndarray) -> float:
     """Share of the 10 ms frames of `x` with sound in them (not a pause)."""
     frames = x[: len(x) // FRAME * FRAME].reshape(-1, FRAME)
@@ -182,17 +186,17 @@ class EchoSuppressor:
             pcm = (np.clip(frame, -1.0, 1.0) * 32767).astype(np.int16)
             if self._aec is not None and self._offset is not None:
                 played = self._reference.read(self._mic_index + self._offset, FRAME)
-                self._recent_ref.append(float(np.sqrt(np.mean(played**2))))
+                self._recent_ref.append(_rms(played))
                 self.echo_level = max(self._recent_ref)
                 self._history.append(frame)
                 self._maybe_realign()
                 self._catch_slip()
                 pcm = self._aec.process(pcm, (np.clip(played, -1.0, 1.0) * 32767).astype(np.int16))
-                out_rms = float(np.sqrt(np.mean((pcm / 32768.0) ** 2)))
+                out_rms = _rms(pcm) / 32768
                 self._levels.append((out_rms, self.echo_level))
                 self._held.append([pcm, self._gate_open(out_rms), out_rms > self._above_residue(PREROLL_MARGIN)])
             else:  # nothing played yet, or no canceller: all of it counts as near speech
-                self._levels.append((float(np.sqrt(np.mean((pcm / 32768.0) ** 2))), 0.0))
+                self._levels.append((_rms(pcm) / 32768, 0.0))
                 self._held.append([pcm, True, True])
             self._frames_in += 1
             self._mic_index += FRAME
@@ -286,10 +290,8 @@ class EchoSuppressor:
         if self._since_delay < SLIP_EVERY_S * RATE / FRAME or len(self._history) < n:
             return
         self._since_delay = 0
-        mic = np.concatenate(list(self._history)[-n:])
-        first = self._mic_index + FRAME - len(mic)  # index of mic[0]
         span = self._tail
-        ref = self._reference.read(first + self._offset - span, len(mic) + 2 * span)
+        mic, ref = self._paired(n, span)
         if min(_active_share(mic), _active_share(ref[span : span + len(mic)])) < SLIP_ACTIVE:
             return
         k, clarity = estimate_lag(mic, ref, 2 * span)
@@ -311,6 +313,13 @@ class EchoSuppressor:
             for held in self._held:  # not yet heard by the recogniser: the leak in them is hushed
                 held[1] = False
 
+    def _paired(self, frames: int, span: int) -> tuple[np.ndarray, np.ndarray]:
+        """The last `frames` microphone frames, and the reference paired with them with `span`
+        samples more either side (where the echo's delay is searched for)."""
+        mic = np.concatenate(list(self._history)[-frames:])
+        first = self._mic_index + FRAME - len(mic)  # index of mic[0]
+        return mic, self._reference.read(first + self._offset - span, len(mic) + 2 * span)
+
     def _waiting_for_reference(self) -> bool:
         """True while the paired reference is not written yet and we may still wait."""
         if self._aec is None or self._offset is None or len(self._buf) > MAX_HOLD_S * RATE:
@@ -328,10 +337,8 @@ class EchoSuppressor:
         if self._since_check < every * RATE / FRAME or len(self._history) < self._history.maxlen:
             return
         self._since_check = 0
-        mic = np.concatenate(self._history)
-        first = self._mic_index + FRAME - len(mic)  # index of mic[0]
         span = int(SEARCH_S * RATE)
-        ref = self._reference.read(first + self._offset - span, len(mic) + 2 * span)
+        mic, ref = self._paired(len(self._history), span)
         if np.std(ref) < 1e-3 or np.std(mic) < 1e-4:
             return
         k, clarity = estimate_lag(mic, ref, 2 * span)

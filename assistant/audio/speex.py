@@ -12,10 +12,6 @@ import ctypes.util
 import numpy as np
 
 _ECHO_SET_SAMPLING_RATE = 24
-_PREPROCESS_SET_DENOISE = 0
-_PREPROCESS_SET_ECHO_SUPPRESS = 20
-_PREPROCESS_SET_ECHO_SUPPRESS_ACTIVE = 22
-_PREPROCESS_SET_ECHO_STATE = 24
 
 
 class SpeexUnavailable(Exception):
@@ -33,46 +29,25 @@ def _load() -> ctypes.CDLL:
     lib.speex_echo_state_destroy.argtypes = [ctypes.c_void_p]
     lib.speex_echo_ctl.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
     lib.speex_echo_cancellation.argtypes = [ctypes.c_void_p] + [ctypes.c_void_p] * 3
-    lib.speex_echo_state_reset.argtypes = [ctypes.c_void_p]
-    lib.speex_preprocess_state_init.restype = ctypes.c_void_p
-    lib.speex_preprocess_state_init.argtypes = [ctypes.c_int, ctypes.c_int]
-    lib.speex_preprocess_state_destroy.argtypes = [ctypes.c_void_p]
-    lib.speex_preprocess_ctl.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
-    lib.speex_preprocess_run.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
     return lib
 
 
 class SpeexEchoCanceller:
     """Removes the loudspeaker's signal from the microphone's, frame by frame (int16).
 
-    The adaptive filter models the path speaker -> room -> microphone up to `tail_ms`;
-    the preprocessor then suppresses the echo the filter leaves.
+    The adaptive filter models the path speaker -> room -> microphone up to `tail_ms`; what
+    it leaves is hushed downstream (echo.py's gate). speexdsp's preprocessor is not used: its
+    residual echo suppression acts only inside its noise suppressor (with denoising off its
+    gains are 1 and it only delays the output by a frame), and with it on it neither kept
+    the leak of a slipped echo path out nor helped recognition (docs/BENCHMARKS.md).
     """
 
-    def __init__(
-        self,
-        sample_rate: int = 16000,
-        frame: int = 160,
-        tail_ms: int = 200,
-        echo_suppress_db: int = -45,
-        echo_suppress_active_db: int = -15,
-        denoise: bool = False,
-    ) -> None:
+    def __init__(self, sample_rate: int = 16000, frame: int = 160, tail_ms: int = 200) -> None:
         self._lib = _load()
         self.frame = frame
         self._echo = self._lib.speex_echo_state_init(frame, sample_rate * tail_ms // 1000)
         rate = ctypes.c_int(sample_rate)
         self._lib.speex_echo_ctl(self._echo, _ECHO_SET_SAMPLING_RATE, ctypes.byref(rate))
-        self._pre = self._lib.speex_preprocess_state_init(frame, sample_rate)
-        self._lib.speex_preprocess_ctl(self._pre, _PREPROCESS_SET_ECHO_STATE, ctypes.c_void_p(self._echo))
-        for request, value in (
-            (_PREPROCESS_SET_DENOISE, int(denoise)),
-            (_PREPROCESS_SET_ECHO_SUPPRESS, echo_suppress_db),
-            (_PREPROCESS_SET_ECHO_SUPPRESS_ACTIVE, echo_suppress_active_db),
-        ):
-            v = ctypes.c_int(value)
-            self._lib.speex_preprocess_ctl(self._pre, request, ctypes.byref(v))
-        self._out = np.zeros(frame, dtype=np.int16)
 
     def process(self, mic: np.ndarray, played: np.ndarray) -> np.ndarray:
         """One frame of microphone minus echo; `played` is what the speaker played then."""
@@ -80,14 +55,12 @@ class SpeexEchoCanceller:
         played = np.ascontiguousarray(played, dtype=np.int16)
         out = np.empty(self.frame, dtype=np.int16)
         self._lib.speex_echo_cancellation(self._echo, mic.ctypes.data, played.ctypes.data, out.ctypes.data)
-        self._lib.speex_preprocess_run(self._pre, out.ctypes.data)
         return out
 
     def close(self) -> None:
         if self._echo:
-            self._lib.speex_preprocess_state_destroy(self._pre)
             self._lib.speex_echo_state_destroy(self._echo)
-            self._echo = self._pre = None
+            self._echo = None
 
     def __del__(self) -> None:
         self.close()
