@@ -37,7 +37,7 @@ class FileResult:
 
 def recognize_pcm(recognizer: Recognizer, pcm: bytes) -> Hypothesis | None:
     """The first phrase heard in `pcm`, fed in 100 ms chunks; None if everything was rejected."""
-    recognizer.reset()
+    recognizer.new_stream()
     step = int(recognizer.sample_rate * CHUNK_S) * 2
     for i in range(0, len(pcm), step):
         hyp = recognizer.accept(pcm[i:i + step])

@@ -51,6 +51,8 @@ MIN_VOICED_FRAMES = 2
 """An utterance needs this many 30 ms frames whose `periodicity` reaches VOICED: every phrase
 has a vowel, and hiss, a running tap or a clatter, which the spotter can take for "stop",
 have none (measured in docs/BENCHMARKS.md)."""
+BACKGROUND_S = 3.0
+"""The background level is the 20th percentile of the frame levels over this much audio."""
 LOG_BASE = math.log(1.0001)
 KWS_OFFSET = 1500
 """PocketSphinx reports a spotted word's margin over the phone loop minus this (KWS_MAX)."""
@@ -111,6 +113,11 @@ class SphinxSettings:
     counts when that word was spotted within this of its threshold."""
     nbest_agree: int = 5
     """A phrase the grammar decides must lead this many of its n-best readings."""
+    fresh_mean_snr_db: float | None = 30.0
+    """An utterance this far (dB) above the background starts from the model's own cepstral
+    mean instead of the running one, which was learnt from earlier speakers, rooms or noise;
+    in noise the running mean is kept (it has learnt the noise). None: always the running
+    mean. Measured in docs/BENCHMARKS.md (Recognition, sixth round)."""
 
 
 class SphinxRecognizer:
@@ -149,13 +156,19 @@ class SphinxRecognizer:
         for word, phones in EXTRA_PRONUNCIATIONS.items():
             if self._cmd.lookup_word(word) is None:
                 self._cmd.add_word(word, phones, True)
-        self._vad = Endpointer(window=VAD_WINDOW_S, ratio=0.7, sample_rate=SAMPLE_RATE)
+        self._new_vad = lambda: Endpointer(window=VAD_WINDOW_S, ratio=0.7, sample_rate=SAMPLE_RATE)
+        self._vad = self._new_vad()
         self._frame_bytes = self._vad.frame_bytes
         self._recent: deque[tuple[int, bytes]] = deque(maxlen=round(VAD_WINDOW_S / self._vad.frame_length) + 4)
         """The last frames as they came in, numbered: the detector hands on its frames a window
         late, so at the start of speech the decoders are fed from here and then kept current."""
         self._frame_no = 0
         self._next_to_feed = 0
+        self._levels: deque[float] = deque(maxlen=round(BACKGROUND_S / self._vad.frame_length))
+        """RMS of the latest frames, speech or not: the background is their quiet end."""
+        self._initial_mean = self._cmd.get_cmn()
+        self._running_means: list[str] | None = None
+        """Each decoder's running cepstral mean, kept aside while an utterance starts fresh."""
         self._loaded: dict[str, PhraseSet] = {}
         self._plans: dict[str, SpottingPlan] = {}
         self._arbiter: Arbiter | None = None
@@ -198,6 +211,7 @@ class SphinxRecognizer:
         for i in range(0, n, self._frame_bytes):
             frame = data[i:i + self._frame_bytes]
             self._recent.append((self._frame_no, frame))
+            self._levels.append(_rms(from_pcm(frame)))
             self._frame_no += 1
             speech = self._vad.process(frame)
             self._stream_s += self._vad.frame_length
@@ -214,12 +228,24 @@ class SphinxRecognizer:
         if self._in_utt and not self.settings.batch:
             for decoder in self._decoders():
                 decoder.end_utt()
+            self._restore_mean()
         self._in_utt = False
         self._pending = b""
         self._utt_audio = []
         self._gate.reset()
         if self._arbiter:
             self._arbiter.reset()
+
+    def new_stream(self) -> None:
+        """Another recording follows: the voice activity detector and its clock start afresh.
+        Without this, a recording whose phrase was decided inside the speech left the detector
+        in speech, and the next one was decoded from wherever the detector was, without its onset."""
+        self.reset()
+        self._vad = self._new_vad()
+        self._recent.clear()
+        self._levels.clear()
+        self._frame_no = self._next_to_feed = 0
+        self._stream_s = 0.0
 
     # --- internals ----------------------------------------------------------------
 
@@ -273,19 +299,20 @@ class SphinxRecognizer:
         if self._in_utt:
             fresh = [self._recent[-1][1]]
         else:
+            first = max(round(self._vad.speech_start / self._vad.frame_length), self._next_to_feed)
+            fresh = [f for n, f in self._recent if n >= first]
             if not self.settings.batch:
+                self._choose_mean(fresh)
                 self._start()
             self._in_utt, self._utt_frames, self._peak, self._voiced = True, 0, 0.0, 0
             self._utt_audio = []
             self._gate.reset()
             if self._arbiter:
                 self._arbiter.reset()
-            first = max(round(self._vad.speech_start / self._vad.frame_length), self._next_to_feed)
-            fresh = [f for n, f in self._recent if n >= first]
         self._next_to_feed = self._frame_no
         for frame in fresh:
             samples = from_pcm(frame)
-            self._peak = max(self._peak, float(np.sqrt(np.mean(samples ** 2))))
+            self._peak = max(self._peak, _rms(samples))
             if self._voiced < MIN_VOICED_FRAMES:  # enough once it is reached: no more FFTs per frame
                 self._voiced += periodicity(samples) >= VOICED
             if self.settings.batch:
@@ -333,6 +360,30 @@ class SphinxRecognizer:
         for decoder in self._decoders():
             decoder.start_utt()
 
+    def _choose_mean(self, onset: list[bytes]) -> None:
+        """Start the utterance from the model's own cepstral mean when its onset stands
+        `fresh_mean_snr_db` above the background (see SphinxSettings)."""
+        limit = self.settings.fresh_mean_snr_db
+        if limit is None or not onset or len(self._levels) < 5:
+            return
+        background = max(float(np.percentile(self._levels, 20)), 1e-5)
+        if 20 * math.log10(max(_rms(from_pcm(f)) for f in onset) / background) < limit:
+            return
+        self._running_means = [d.get_cmn() for d in self._fresh_mean_decoders()]
+        for decoder in self._fresh_mean_decoders():
+            decoder.set_cmn(self._initial_mean)
+
+    def _fresh_mean_decoders(self) -> list:
+        """The spotter's: the grammar, started fresh, took more sentences for phrases."""
+        return [self._kws] if self._kws else []
+
+    def _restore_mean(self) -> None:
+        """After an utterance started fresh, the running mean goes on from where it was."""
+        if self._running_means is not None:
+            for decoder, mean in zip(self._fresh_mean_decoders(), self._running_means):
+                decoder.set_cmn(mean)
+            self._running_means = None
+
     def _process(self, pcm: bytes, full_utt: bool) -> None:
         for decoder in self._decoders():
             decoder.process_raw(pcm, full_utt=full_utt)
@@ -344,6 +395,7 @@ class SphinxRecognizer:
             self._utt_audio = []
         for decoder in self._decoders():
             decoder.end_utt()
+        self._restore_mean()
         self._in_utt = False
         if self._gate.fired:
             return None
@@ -423,6 +475,10 @@ class SphinxRecognizer:
             return None
         log_base = math.log(1.0001)
         return (math.log(cmd.score) - math.log(loop.score)) / log_base / frames
+
+
+def _rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(samples ** 2))) if len(samples) else 0.0
 
 
 def _contains(words: list[str], part: list[str]) -> bool:

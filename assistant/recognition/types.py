@@ -40,3 +40,8 @@ class Recognizer(Protocol):
 
     def reset(self) -> None:
         """Drop the current utterance."""
+
+    def new_stream(self) -> None:
+        """What follows is another recording: drop the utterance and where the stream's speech
+        began (a recording may end inside speech, its phrase decided early), but not what
+        was learnt of the channel."""

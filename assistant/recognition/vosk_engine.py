@@ -88,6 +88,9 @@ class VoskRecognizer:
         self._rec.Reset()
         self._gate.reset()
 
+    def new_stream(self) -> None:
+        self.reset()  # Kaldi's endpointing starts afresh with it
+
     def _build(self, grammar: str) -> tuple[PhraseSet, object]:
         """Phrases whose words the model knows, as a Vosk grammar."""
         phrases = phrase_set(self.grammars, grammar)
