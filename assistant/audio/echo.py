@@ -19,6 +19,7 @@ import numpy as np
 
 from assistant.audio.resample import Resampler
 from assistant.audio.speex import SpeexEchoCanceller
+from assistant.recognition.audio import rms
 
 RATE = 16000
 FRAME = 160  # 10 ms
@@ -125,10 +126,6 @@ def estimate_lag(mic: np.ndarray, ref: np.ndarray, max_lag: int) -> tuple[int, f
     return k - max_lag, clarity
 
 
-def _rms(x: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
-
-
 def _active_share(x: np.ndarray) -> float:
     """Share of the 10 ms frames of `x` with sound in them (not a pause)."""
     frames = x[: len(x) // FRAME * FRAME].reshape(-1, FRAME)
@@ -186,17 +183,17 @@ class EchoSuppressor:
             pcm = (np.clip(frame, -1.0, 1.0) * 32767).astype(np.int16)
             if self._aec is not None and self._offset is not None:
                 played = self._reference.read(self._mic_index + self._offset, FRAME)
-                self._recent_ref.append(_rms(played))
+                self._recent_ref.append(rms(played))
                 self.echo_level = max(self._recent_ref)
                 self._history.append(frame)
                 self._maybe_realign()
                 self._catch_slip()
                 pcm = self._aec.process(pcm, (np.clip(played, -1.0, 1.0) * 32767).astype(np.int16))
-                out_rms = _rms(pcm) / 32768
+                out_rms = rms(pcm) / 32768
                 self._levels.append((out_rms, self.echo_level))
                 self._held.append([pcm, self._gate_open(out_rms), out_rms > self._above_residue(PREROLL_MARGIN)])
             else:  # nothing played yet, or no canceller: all of it counts as near speech
-                self._levels.append((_rms(pcm) / 32768, 0.0))
+                self._levels.append((rms(pcm) / 32768, 0.0))
                 self._held.append([pcm, True, True])
             self._frames_in += 1
             self._mic_index += FRAME

@@ -24,6 +24,7 @@ import numpy as np
 
 from assistant.audio.pulse import VirtualAudio
 from assistant.audio.resample import resample
+from assistant.recognition.audio import rms
 
 FOOTCARE = [sys.executable, "-c", "import sys; from assistant.cli import main; sys.exit(main(sys.argv[1:]))"]
 """The `footcare` command with this interpreter (`-m assistant.cli` would duplicate its module)."""
@@ -91,7 +92,7 @@ class VirtualUser:
         outdata[:, 0] = out
 
     def _listen_cb(self, indata, frames, t, status) -> None:
-        self.levels.append((float(t.inputBufferAdcTime), float(np.sqrt(np.mean(indata[:, 0] ** 2)))))
+        self.levels.append((float(t.inputBufferAdcTime), rms(indata[:, 0])))
 
     def now(self) -> float:
         """The streams' clock."""

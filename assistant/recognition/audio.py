@@ -99,6 +99,11 @@ def from_pcm(pcm: bytes) -> np.ndarray:
     return np.frombuffer(pcm, "<i2").astype(np.float32) / 32768
 
 
+def rms(samples: np.ndarray) -> float:
+    """Root mean square level of float (or int16) samples; 0 for none."""
+    return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) if len(samples) else 0.0
+
+
 PITCH_HZ = (60, 400)
 """Range of voice pitch that `periodicity` looks for."""
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.intents import SAFETY_COMMANDS, Grammars
-from assistant.recognition.audio import RoomTone, from_pcm, periodicity
+from assistant.recognition.audio import RoomTone, from_pcm, periodicity, rms
 from assistant.recognition.fsg import phrase_priors, trie_transitions, with_garbage
 from assistant.recognition.garbage import garbage_words
 from assistant.recognition.phrases import PhraseSet, other_phrases, phrase_set
@@ -114,10 +114,12 @@ class SphinxSettings:
     nbest_agree: int = 5
     """A phrase the grammar decides must lead this many of its n-best readings."""
     fresh_mean_snr_db: float | None = 30.0
-    """An utterance this far (dB) above the background starts from the model's own cepstral
-    mean instead of the running one, which was learnt from earlier speakers, rooms or noise;
-    in noise the running mean is kept (it has learnt the noise). None: always the running
-    mean. Measured in docs/BENCHMARKS.md (Recognition, sixth round)."""
+    """When an utterance's onset stands this far (dB) above the background, the spotter decodes
+    it from the model's own cepstral mean instead of the running one, which was learnt from
+    earlier speakers, rooms or noise; in noise the running mean is kept (it has learnt the
+    noise). The grammar always keeps the running mean (started fresh, it took more sentences
+    for phrases). None: always the running mean. Measured in docs/BENCHMARKS.md
+    (Recognition, seventh round)."""
 
 
 class SphinxRecognizer:
@@ -211,7 +213,7 @@ class SphinxRecognizer:
         for i in range(0, n, self._frame_bytes):
             frame = data[i:i + self._frame_bytes]
             self._recent.append((self._frame_no, frame))
-            self._levels.append(_rms(from_pcm(frame)))
+            self._levels.append(rms(from_pcm(frame)))
             self._frame_no += 1
             speech = self._vad.process(frame)
             self._stream_s += self._vad.frame_length
@@ -312,7 +314,7 @@ class SphinxRecognizer:
         self._next_to_feed = self._frame_no
         for frame in fresh:
             samples = from_pcm(frame)
-            self._peak = max(self._peak, _rms(samples))
+            self._peak = max(self._peak, rms(samples))
             if self._voiced < MIN_VOICED_FRAMES:  # enough once it is reached: no more FFTs per frame
                 self._voiced += periodicity(samples) >= VOICED
             if self.settings.batch:
@@ -367,7 +369,7 @@ class SphinxRecognizer:
         if limit is None or not onset or len(self._levels) < 5:
             return
         background = max(float(np.percentile(self._levels, 20)), 1e-5)
-        if 20 * math.log10(max(_rms(from_pcm(f)) for f in onset) / background) < limit:
+        if 20 * math.log10(max(rms(from_pcm(f)) for f in onset) / background) < limit:
             return
         self._running_means = [d.get_cmn() for d in self._fresh_mean_decoders()]
         for decoder in self._fresh_mean_decoders():
@@ -475,10 +477,6 @@ class SphinxRecognizer:
             return None
         log_base = math.log(1.0001)
         return (math.log(cmd.score) - math.log(loop.score)) / log_base / frames
-
-
-def _rms(samples: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(samples ** 2))) if len(samples) else 0.0
 
 
 def _contains(words: list[str], part: list[str]) -> bool:

@@ -129,6 +129,35 @@ def test_stop_is_acted_on_as_the_word_ends(sphinx, speech_commands):
     assert np.median(late) <= 0.2, sorted(round(t, 2) for t in late)
 
 
+def test_each_recording_is_decoded_from_its_own_onset(sphinx, say):
+    """A recording whose phrase is decided inside the word leaves the voice detector in
+    speech; the next recording must still start its utterance where its own speech does."""
+    sphinx.set_grammar("narration")
+    pcm = ev.pcm(say("stop", "en-us", 150))
+    first, second = recognize_pcm(sphinx, pcm), recognize_pcm(sphinx, pcm)
+    assert first is not None and second is not None and second.intent == "stop", (first, second)
+    assert first.final is False  # decided inside the speech: the case this is about
+    assert abs(second.utterance_s - first.utterance_s) < 0.1, (first, second)
+
+
+def test_a_clear_utterance_starts_from_the_models_mean_and_noise_keeps_the_running_one(say, noise_dir):
+    """The spotter's running cepstral mean goes on through a clear utterance untouched (that
+    one was decoded from the model's own mean), and learns from one heard in noise."""
+    from assistant.recognition.sphinx import SphinxRecognizer
+
+    recognizer = SphinxRecognizer()
+    recognizer.set_grammar("narration")
+    clear = say("please stop", "en-gb", 150)
+    noisy = ev.mix(clear, ev.load_noise("running_tap"), 10, np.random.default_rng(0))
+    mean = lambda: recognizer._kws.get_cmn(True)  # noqa: E731 (True: with what it has taken in)
+    recognize_pcm(recognizer, ev.pcm(noisy))
+    before = mean()
+    recognize_pcm(recognizer, ev.pcm(clear))
+    assert mean() == before
+    recognize_pcm(recognizer, ev.pcm(noisy))
+    assert mean() != before
+
+
 def test_each_command_in_a_long_stream_is_heard(sphinx, say):
     """A live stream holds many utterances: the second command counts as much as the first, and
     each says where it began (the live loop tells the user's words from its own by that)."""
