@@ -304,7 +304,7 @@ class SphinxRecognizer:
             first = max(round(self._vad.speech_start / self._vad.frame_length), self._next_to_feed)
             fresh = [f for n, f in self._recent if n >= first]
             if not self.settings.batch:
-                self._choose_mean(fresh)
+                self._choose_mean(len(fresh))
                 self._start()
             self._in_utt, self._utt_frames, self._peak, self._voiced = True, 0, 0.0, 0
             self._utt_audio = []
@@ -362,14 +362,15 @@ class SphinxRecognizer:
         for decoder in self._decoders():
             decoder.start_utt()
 
-    def _choose_mean(self, onset: list[bytes]) -> None:
-        """Start the utterance from the model's own cepstral mean when its onset stands
-        `fresh_mean_snr_db` above the background (see SphinxSettings)."""
+    def _choose_mean(self, onset_frames: int) -> None:
+        """Start the utterance from the model's own cepstral mean when its onset (the latest
+        `onset_frames`) stands `fresh_mean_snr_db` above the background (see SphinxSettings)."""
         limit = self.settings.fresh_mean_snr_db
-        if limit is None or not onset or len(self._levels) < 5:
+        if limit is None or not onset_frames or len(self._levels) < 5:
             return
         background = max(float(np.percentile(self._levels, 20)), 1e-5)
-        if 20 * math.log10(max(rms(from_pcm(f)) for f in onset) / background) < limit:
+        onset = max(list(self._levels)[-onset_frames:])
+        if 20 * math.log10(onset / background) < limit:
             return
         self._running_means = [d.get_cmn() for d in self._fresh_mean_decoders()]
         for decoder in self._fresh_mean_decoders():
