@@ -43,5 +43,5 @@ class Recognizer(Protocol):
 
     def new_stream(self) -> None:
         """What follows is another recording: drop the utterance and where the stream's speech
-        began (a recording may end inside speech, its phrase decided early), but not what
-        was learnt of the channel."""
+        began (a recording may end inside speech, its phrase decided early). An engine may
+        also treat what it learnt from earlier recordings as another speaker's."""

@@ -158,6 +158,24 @@ def test_a_clear_utterance_starts_from_the_models_mean_and_noise_keeps_the_runni
     assert mean() != before
 
 
+def test_a_live_stream_keeps_learning_its_running_mean(say, noise_dir):
+    """Live, one microphone and one user: a clear utterance is decoded with the running mean
+    and teaches it (only recordings start clear utterances from the model's mean)."""
+    from assistant.recognition.sphinx import SphinxRecognizer
+
+    recognizer = SphinxRecognizer()
+    recognizer.set_grammar("narration")
+    clear = say("please stop", "en-gb", 150)
+    noisy = ev.mix(clear, ev.load_noise("running_tap"), 10, np.random.default_rng(0))
+    mean = lambda: recognizer._kws.get_cmn(True)  # noqa: E731
+    for x in (noisy, clear):
+        before = mean()
+        pcm = ev.pcm(np.concatenate([x, ev.pad(np.zeros(8000, np.float32))]))
+        for i in range(0, len(pcm), 3200):
+            recognizer.accept(pcm[i:i + 3200])
+        assert mean() != before
+
+
 def test_each_command_in_a_long_stream_is_heard(sphinx, say):
     """A live stream holds many utterances: the second command counts as much as the first, and
     each says where it began (the live loop tells the user's words from its own by that)."""
