@@ -170,10 +170,11 @@ class SphinxRecognizer:
         self._frame_no = 0
         self._next_to_feed = 0
         self._levels: deque[float] = deque(maxlen=round(BACKGROUND_S / self._vad.frame_length))
-        """RMS of the latest frames, speech or not: the background is their quiet end."""
+        """RMS of the latest frames of a recording, speech or not (none live): the background
+        is their quiet end."""
         self._initial_mean = self._cmd.get_cmn()
-        self._running_means: list[str] | None = None
-        """Each decoder's running cepstral mean, kept aside while an utterance starts fresh."""
+        self._running_mean: str | None = None
+        """The spotter's running cepstral mean, kept aside while an utterance starts fresh."""
         self._recording = False
         """The stream is a recording (`new_stream`), not the live microphone."""
         self._loaded: dict[str, PhraseSet] = {}
@@ -218,7 +219,8 @@ class SphinxRecognizer:
         for i in range(0, n, self._frame_bytes):
             frame = data[i:i + self._frame_bytes]
             self._recent.append((self._frame_no, frame))
-            self._levels.append(rms(from_pcm(frame)))
+            if self._recording:  # only a recording's utterances may start fresh (_choose_mean)
+                self._levels.append(rms(from_pcm(frame)))
             self._frame_no += 1
             speech = self._vad.process(frame)
             self._stream_s += self._vad.frame_length
@@ -373,26 +375,20 @@ class SphinxRecognizer:
         (the latest `onset_frames`) stands `fresh_mean_snr_db` above the background (see
         SphinxSettings)."""
         limit = self.settings.fresh_mean_snr_db
-        if limit is None or not self._recording or not onset_frames or len(self._levels) < 5:
+        if limit is None or self._kws is None or not onset_frames or len(self._levels) < 5:
             return
         background = max(float(np.percentile(self._levels, 20)), 1e-5)
         onset = max(list(self._levels)[-onset_frames:])
         if 20 * math.log10(onset / background) < limit:
             return
-        self._running_means = [d.get_cmn() for d in self._fresh_mean_decoders()]
-        for decoder in self._fresh_mean_decoders():
-            decoder.set_cmn(self._initial_mean)
-
-    def _fresh_mean_decoders(self) -> list:
-        """The spotter's: the grammar, started fresh, took more sentences for phrases."""
-        return [self._kws] if self._kws else []
+        self._running_mean = self._kws.get_cmn()  # the spotter's only: see SphinxSettings
+        self._kws.set_cmn(self._initial_mean)
 
     def _restore_mean(self) -> None:
-        """After an utterance started fresh, the running mean goes on from where it was."""
-        if self._running_means is not None:
-            for decoder, mean in zip(self._fresh_mean_decoders(), self._running_means):
-                decoder.set_cmn(mean)
-            self._running_means = None
+        """After an utterance started fresh, the spotter's running mean goes on from where it was."""
+        if self._running_mean is not None:
+            self._kws.set_cmn(self._running_mean)
+            self._running_mean = None
 
     def _process(self, pcm: bytes, full_utt: bool) -> None:
         for decoder in self._decoders():
