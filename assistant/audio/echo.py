@@ -61,6 +61,15 @@ fitted to the old delay, lets our voice through almost whole for seconds (measur
 PulseAudio: jumps of 9-63 samples, about four a minute, none reported as an xrun)."""
 SLIP_ACTIVE = 0.9
 """Share of the window's 10 ms frames that must hold our voice (played and heard) for a measurement."""
+BANDS = 16
+"""Spectral bands (100 Hz-8 kHz, log-spaced edges; edges in one FFT bin merge, leaving 15) in which
+the output is compared with what was played."""
+LIKENESS_MAX_LAG = 16
+"""Frames by which the echo may lag its pairing when the output is compared with what was played."""
+_EDGES = np.unique(np.round(np.geomspace(100, 7000, BANDS + 1) / (RATE / 256)).astype(int))
+_WINDOW = np.hanning(FRAME).astype(np.float32)
+_SILENT_BANDS = np.full(len(_EDGES) - 1, -3.0)
+"""`band_levels` of a silent frame."""
 
 
 class ReferenceBuffer:
@@ -126,6 +135,27 @@ def estimate_lag(mic: np.ndarray, ref: np.ndarray, max_lag: int) -> tuple[int, f
     return k - max_lag, clarity
 
 
+def band_levels(frame: np.ndarray) -> np.ndarray:
+    """Log energy of a 10 ms frame in BANDS log-spaced bands."""
+    power = np.abs(np.fft.rfft(frame.astype(np.float32) * _WINDOW, 256)) ** 2
+    return np.log10(np.add.reduceat(power, _EDGES[:-1])[: len(_EDGES) - 1] + 1e-3)
+
+
+def likeness(out: np.ndarray, ref: np.ndarray, max_lag: int) -> float:
+    """How closely the band levels of `out` (frames x bands) follow those of `ref`, which starts
+    `max_lag` frames earlier: the best correlation over lags 0..max_lag of their movements."""
+    n = len(out)
+    o = out - out.mean(axis=0)
+    best = -1.0
+    for lag in range(max_lag + 1):
+        r = ref[max_lag - lag : max_lag - lag + n]
+        r = r - r.mean(axis=0)
+        den = float(np.sqrt(np.sum(o * o) * np.sum(r * r)))
+        if den > 0:
+            best = max(best, float(np.sum(o * r)) / den)
+    return best
+
+
 def _active_share(x: np.ndarray) -> float:
     """Share of the 10 ms frames of `x` with sound in them (not a pause)."""
     frames = x[: len(x) // FRAME * FRAME].reshape(-1, FRAME)
@@ -153,6 +183,8 @@ class EchoSuppressor:
         self._recent_ref: deque[float] = deque(maxlen=int(ECHO_SPAN_S * RATE / FRAME))
         self._levels: deque[tuple[float, float]] = deque(maxlen=int(KEEP_S * RATE / FRAME))
         """(output RMS, reference RMS) of the latest frames."""
+        self._bands: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=int(KEEP_S * RATE / FRAME))
+        """(output, reference) band levels of the latest frames (output before the gate)."""
         self._frames_in = 0
         """Frames processed; output frame n is processed frame n."""
         self._ratios: deque[float] = deque(maxlen=int(STATS_S * RATE / FRAME))
@@ -191,9 +223,11 @@ class EchoSuppressor:
                 pcm = self._aec.process(pcm, (np.clip(played, -1.0, 1.0) * 32767).astype(np.int16))
                 out_rms = rms(pcm) / 32768
                 self._levels.append((out_rms, self.echo_level))
+                self._bands.append((band_levels(pcm / 32768), band_levels(played)))
                 self._held.append([pcm, self._gate_open(out_rms), out_rms > self._above_residue(PREROLL_MARGIN)])
             else:  # nothing played yet, or no canceller: all of it counts as near speech
                 self._levels.append((rms(pcm) / 32768, 0.0))
+                self._bands.append((band_levels(pcm / 32768), _SILENT_BANDS))
                 self._held.append([pcm, True, True])
             self._frames_in += 1
             self._mic_index += FRAME
@@ -268,6 +302,19 @@ class EchoSuppressor:
         ratios = [out / ref for out, ref in levels[max(0, end - int(STATS_S * RATE / FRAME)) : end] if ref > 1e-3]
         residue = float(np.median(ratios)) if len(ratios) > 20 else 1.0
         return sum(out > max(NEAR_FLOOR, NEAR_MARGIN * residue * ref) for out, ref in levels[start:end])
+
+    def echo_likeness(self, first_frame: int, until_frame: int) -> float | None:
+        """How closely the output in frames `first_frame`..`until_frame` (exclusive), before the
+        gate, moves with what we played (see `likeness`): near 1 for our own voice leaking
+        through, low for a person talking over it. None when those frames are not kept."""
+        bands = list(self._bands)
+        first = self._frames_in - len(bands)
+        start, end = max(0, first_frame - first), min(len(bands), until_frame - first)
+        if end - start < 10 or start < LIKENESS_MAX_LAG:
+            return None
+        out = np.array([o for o, _ in bands[start:end]])
+        ref = np.array([r for _, r in bands[start - LIKENESS_MAX_LAG : end]])
+        return round(likeness(out, ref, LIKENESS_MAX_LAG), 3)
 
     def slipped_during(self, first_frame: int, last_frame: int) -> bool:
         """True if the echo's delay slipped in frames `first_frame`..`last_frame`: our voice may

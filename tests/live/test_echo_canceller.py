@@ -7,6 +7,7 @@ import pytest
 
 from assistant.audio.echo import ECHO_SPAN_S, EchoSuppressor, ReferenceBuffer
 from assistant.audio.resample import resample
+from assistant.audio.virtual_user import speech
 from assistant.speech.tts import TTS_RATE, Renderer, Voice
 
 
@@ -157,3 +158,22 @@ def test_a_slip_of_the_echo_path_is_caught_and_our_voice_stays_out(narration):
     assert np.mean(caught[later] != 0) < np.mean(caught[before] != 0) + 0.02
     assert len(canceller.slips) == 1 and canceller.slipped_during(slip - 5, slip + 50)
     assert not canceller.slipped_during(0, slip - 30)
+
+
+def test_our_voice_leaking_through_moves_with_what_we_play_and_a_person_does_not(narration, tmp_path):
+    """The last line against obeying ourselves after a slip: what leaks through is our voice,
+    and its band levels follow what we played; a person saying "stop" over it does not."""
+    _, slip, leaking = _slipped_output(narration, catch=False)
+    leak = leaking.echo_likeness(slip + 60, slip + 110)
+
+    said, rate = speech("stop", "en-us+klatt2", 115, tmp_path)
+    word = resample(said, rate, 48000) * 0.9
+    start = _loud_spot(narration, len(word) / 48000)
+    voice = np.zeros_like(narration)
+    voice[start : start + len(word)] = word
+    _, talking, _ = _cancelled(narration, _echo(narration) + voice)
+    first = start // 480  # 48 kHz blocks of 10 ms: the frame where the word begins
+    person = talking.echo_likeness(first, first + len(word) // 480)
+
+    assert leak is not None and leak >= 0.7, leak
+    assert person is not None and person < 0.45, person
