@@ -54,9 +54,20 @@ QUIET_AFTER_SPEECH_S = 1.5
 """Without echo cancellation (so no record of what was played when): while we speak and this
 long after, what is heard may be our own voice."""
 OVER_OUR_VOICE_MIN_CONFIDENCE = 0.7
-"""A command heard over our own voice must be at least this sure. The keyword spotter found
-"stop" in our echo's residue at 0.62 (scripts/bench_bargein.py); 0.7 keeps about 9 in 10 of
-the real "stop"s it accepts (docs/BENCHMARKS.md)."""
+"""A command heard over our own voice must be at least this sure, unless its sound plainly does
+not move with ours (below). The keyword spotter found "stop" in our voice leaking through the
+canceller at 0.52-0.69 (scripts/bench_bargein.py)."""
+WORD_FRAMES = 50
+"""The last half second before a decision: the word, whose sound is compared with what we played."""
+OUR_VOICE_LIKENESS = 0.7
+"""A word whose band levels move with what we played this closely (`EchoSuppressor.echo_likeness`)
+is our own voice leaking through the canceller, however sure the recogniser is. Measured
+(docs/BENCHMARKS.md): 0.69-0.97 on the phrases found in our own voice, at most 0.61 on users'
+"stop"s (23 of 26 below 0.45, median 0.26)."""
+UNLIKE_OUR_VOICE = 0.45
+UNLIKE_MIN_CONFIDENCE = 0.5
+"""A word moving with our voice less than UNLIKE_OUR_VOICE is a person talking over us: this
+confidence is enough (users' "stop"s over our voice: 0.52-0.70 were refused by the floor above)."""
 
 
 SLIP_LOOKBACK_FRAMES = 100
@@ -248,26 +259,30 @@ class LiveSession:
 
     def _heard(self, hyp) -> None:
         speaking = self._over_our_voice(hyp)
-        why = self._refusal(hyp) if speaking else None
+        evidence = self._evidence(hyp)
+        why = self._refusal(hyp, evidence.get("likeness")) if speaking else None
         if why is None and self.guard.is_own(hyp.text, self.player.now()):
             why = "own voice"
         if why is not None:
             self._notice(self.now(), "ignored", {"text": hyp.text, "intent": hyp.intent, "why": why,
-                                                 "confidence": hyp.confidence, **self._evidence(hyp)})
+                                                 "confidence": hyp.confidence, **evidence})
             return
         if speaking:
-            self._notice(self.now(), "over our voice", {"text": hyp.text, "confidence": hyp.confidence,
-                                                        **self._evidence(hyp)})
+            self._notice(self.now(), "over our voice", {"text": hyp.text, "confidence": hyp.confidence, **evidence})
         self._events.put(Heard(hyp.text, hyp.intent, hyp.confidence))
 
-    def _refusal(self, hyp) -> str | None:
-        """Why a phrase heard over our own voice is not taken (None: it is)."""
+    def _refusal(self, hyp, likeness: float | None) -> str | None:
+        """Why a phrase heard over our own voice is not taken (None: it is); `likeness`: how
+        closely its last WORD_FRAMES moved with what we played (None: not known)."""
         if hyp.intent not in SAFETY_COMMANDS:
             # Our own voice can come back as any phrase; an echo taken as "no" to a safety
             # question would be a false all-clear. So while we talk only the commands that
             # make things safer cut in; answers and the rest count once we are quiet.
             return "not stop, pause or pain, while speaking"
-        if hyp.confidence < OVER_OUR_VOICE_MIN_CONFIDENCE:
+        if likeness is not None and likeness >= OUR_VOICE_LIKENESS:
+            return "moves with our voice"
+        unlike = likeness is not None and likeness < UNLIKE_OUR_VOICE
+        if hyp.confidence < (UNLIKE_MIN_CONFIDENCE if unlike else OVER_OUR_VOICE_MIN_CONFIDENCE):
             return "unsure, over our voice"
         if self.echo.only_own_voice(hyp.frame):
             return "echo residue"
@@ -276,11 +291,12 @@ class LiveSession:
         return None
 
     def _evidence(self, hyp) -> dict:
-        """How far the utterance stood above our echo, for the log."""
+        """How far the utterance stood above our echo, and how its last word moved with our voice."""
         if not self.echo.cancelling:
             return {}
         return {"near_frames": self.echo.near_frames(hyp.began_frame, hyp.frame + 1),
-                "frames": hyp.frame + 1 - hyp.began_frame, "playing": self.guard.recent(self.player.now())}
+                "frames": hyp.frame + 1 - hyp.began_frame, "playing": self.guard.recent(self.player.now()),
+                "likeness": self.echo.echo_likeness(max(hyp.began_frame, hyp.frame - WORD_FRAMES), hyp.frame + 1)}
 
 
 def _open_wav(path: str) -> wave.Wave_write:

@@ -173,7 +173,7 @@ def bargein_trial(audio: VirtualAudio, protocol: Path, cache: Path, take, rng: r
         user.close(timeout=5)
 
 
-EVIDENCE = ("text", "why", "confidence", "near_frames", "frames", "playing")
+EVIDENCE = ("text", "why", "confidence", "near_frames", "frames", "playing", "likeness")
 
 
 def evidence(notices: list[dict]) -> list[dict]:
