@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 import pytest
@@ -61,5 +62,10 @@ def test_full_session_check_pause_resume_pain_stop(user, short_protocol, speech_
     # "Stop" ends the session.
     user.wait_quiet(30)
     user.command("answer", STOP, is_("SessionEnded", reason="stopped"), timeout=4)
-    assert user.proc.wait(timeout=30) == 0
+    try:
+        code = user.proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"`footcare run` went on after the session ended: "
+                             f"{[r.data for r in user.records[-10:]]}\n{user.stderr}") from None
+    assert code == 0, user.stderr
     assert user.stray_heard() == [], "the assistant heard commands nobody said"
