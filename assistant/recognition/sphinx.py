@@ -58,6 +58,18 @@ KWS_OFFSET = 1500
 """PocketSphinx reports a spotted word's margin over the phone loop minus this (KWS_MAX)."""
 # Words of our templates missing from cmudict, spelt in its phone set.
 EXTRA_PRONUNCIATIONS = {"tingles": "T IH NG G AH L Z"}
+ADAPTED_DIR = Path(__file__).resolve().parent / "adapted"
+"""The acoustic model adapted to real speakers (scripts/adapt_sphinx.py): these files are
+loaded over the stock model's of the same names."""
+ADAPTED_FILES = ("means", "variances", "sendump", "transition_matrices")
+_ADAPTED_OPTIONS = {"means": "mean", "variances": "var", "sendump": "sendump", "transition_matrices": "tmat"}
+
+
+def stock_model_dir() -> Path:
+    """The English model of the pocketsphinx wheel (`en-us/` with its dictionary and LMs)."""
+    from pocketsphinx import get_model_path
+
+    return Path(get_model_path()) / "en-us"
 
 
 @dataclass(frozen=True)
@@ -113,6 +125,9 @@ class SphinxSettings:
     counts when that word was spotted within this of its threshold."""
     nbest_agree: int = 5
     """A phrase the grammar decides must lead this many of its n-best readings."""
+    adapted: bool = True
+    """Load the acoustic model adapted to real speakers (ADAPTED_DIR) over the stock one:
+    measured on held-out speakers, clean "no" 49 -> 75% (docs/BENCHMARKS.md, Recognition)."""
     fresh_mean_snr_db: float | None = 30.0
     """In a recording (a stream begun with `new_stream`), when an utterance's onset stands this
     far (dB) above the background, the spotter decodes it from the model's own cepstral mean
@@ -134,27 +149,34 @@ class SphinxRecognizer:
     def __init__(self, grammars: Grammars | None = None, model: str | Path | None = None,
                  settings: SphinxSettings = SphinxSettings()) -> None:
         try:
-            from pocketsphinx import Decoder, Endpointer, get_model_path
+            from pocketsphinx import Decoder, Endpointer
         except ImportError:
             raise RecognizerError("PocketSphinx is not installed; run `.venv/bin/pip install pocketsphinx`") from None
-        root = Path(model) if model else Path(get_model_path())
-        hmm, dic, phone_lm = root / "en-us" / "en-us", root / "en-us" / "cmudict-en-us.dict", root / "en-us" / "en-us-phone.lm.bin"
+        root = Path(model) / "en-us" if model else stock_model_dir()
+        hmm, dic, phone_lm = root / "en-us", root / "cmudict-en-us.dict", root / "en-us-phone.lm.bin"
         for path in (hmm, dic, phone_lm):
             if not path.exists():
                 raise RecognizerError(f"the PocketSphinx English model is missing ({path}); "
                                       f"reinstall it with `.venv/bin/pip install --force-reinstall pocketsphinx`")
+        adapted = {}
+        if settings.adapted and not model:  # adapted from the stock model: it fits no other
+            for name in ADAPTED_FILES:
+                if not (ADAPTED_DIR / name).is_file():
+                    raise RecognizerError(f"the adapted speech model is missing ({ADAPTED_DIR / name}); "
+                                          f"reinstall footcare with `scripts/setup.sh`")
+                adapted[_ADAPTED_OPTIONS[name]] = str(ADAPTED_DIR / name)
         self.settings = settings
-        self._model_dir = root / "en-us"
+        self._model_dir = root
         self.grammars = grammars or Grammars()
         try:
-            self._cmd = Decoder(hmm=str(hmm), dict=str(dic), lm=None, loglevel="FATAL",
-                                beam=settings.beam, wbeam=settings.wbeam, maxhmmpf=settings.max_hmm, lw=settings.lw)
-            self._kws = Decoder(hmm=str(hmm), dict=str(dic), lm=None, loglevel="FATAL",
-                                beam=settings.beam, wbeam=settings.wbeam, maxhmmpf=settings.max_hmm
+            self._cmd = Decoder(hmm=str(hmm), dict=str(dic), lm=None, loglevel="FATAL", beam=settings.beam,
+                                wbeam=settings.wbeam, maxhmmpf=settings.max_hmm, lw=settings.lw, **adapted)
+            self._kws = Decoder(hmm=str(hmm), dict=str(dic), lm=None, loglevel="FATAL", beam=settings.beam,
+                                wbeam=settings.wbeam, maxhmmpf=settings.max_hmm, **adapted
                                 ) if settings.spotting else None
             self._loop = None if settings.threshold is None else Decoder(
                 hmm=str(hmm), allphone=str(phone_lm), lw=settings.phone_lw, beam=1e-20, pbeam=1e-20,
-                loglevel="FATAL")
+                loglevel="FATAL", **adapted)
         except (RuntimeError, ValueError) as exc:
             raise RecognizerError(f"the PocketSphinx model in {root} cannot be loaded ({exc}); "
                                   f"reinstall it with `.venv/bin/pip install --force-reinstall pocketsphinx`") from None
