@@ -269,4 +269,4 @@ def test_a_missing_adapted_model_file_says_how_to_fix_it(tmp_path, monkeypatch):
         (tmp_path / name).write_bytes((engine.ADAPTED_DIR / name).read_bytes())
     monkeypatch.setattr(engine, "ADAPTED_DIR", tmp_path)
     with pytest.raises(RecognizerError, match=r"adapted speech model is missing .*means.*setup\.sh"):
-        engine.SphinxRecognizer()
+        engine.SphinxRecognizer(settings=engine.SphinxSettings(adapted=True))
