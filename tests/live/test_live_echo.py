@@ -11,6 +11,10 @@ pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
 ECHO_VOLUME = 1.0
 """The echo as loud at the microphone as the speaker's signal: a speaker a few cm away."""
+SLIP_BEFORE_FRAMES, SLIP_AFTER_FRAMES = 50, 150
+"""Output frames (10 ms) around a reported slip of the echo path left out of the measurement:
+the slip is dated to its earliest possible frame and caught 0.3-1 s later (measured: the
+leaks in the recordings of this test lasted under a second)."""
 
 
 def test_own_voice_never_obeyed(audio, user, speech_cache):
@@ -28,9 +32,19 @@ def test_own_voice_never_obeyed(audio, user, speech_cache):
     played = np.array([rms for _, rms in user.levels])
     talking = played[played > 0.01]
     with wave.open(str(user.heard_wav)) as w:
-        rest = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
-    rest = rest[16000 * 10 :]  # after the first 10 s, in which the filter learns the room
-    frames = np.sqrt(np.mean(rest[: len(rest) // 160 * 160].reshape(-1, 160) ** 2, axis=1))
-    attenuation_db = 20 * np.log10(np.mean(talking) / (np.mean(frames[frames > 0]) + 1e-9))
+        heard = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
+    frames = np.sqrt(np.mean(heard[: len(heard) // 160 * 160].reshape(-1, 160) ** 2, axis=1))
+    # A slip of the echo path (PulseAudio now and then moves it by a few ms, unannounced) lets
+    # our voice through until the canceller catches it, within about a second, and the live loop
+    # refuses safety words decided then ("echo slipped"). Those seconds are the slip catcher's
+    # (tests/live/test_echo_canceller.py); the rest is the canceller's.
+    kept = np.ones(len(frames), bool)
+    kept[: 10 * 100] = False  # the first 10 s, in which the filter learns the room
+    slips = [n["frame"] for n in user.of_type("echo slip")]
+    for frame in slips:
+        kept[max(0, frame - SLIP_BEFORE_FRAMES) : frame + SLIP_AFTER_FRAMES] = False
     assert len(talking) > 2000, "the assistant hardly spoke"
-    assert attenuation_db > 20, f"echo only {attenuation_db:.1f} dB down after cancellation"
+    assert np.mean(kept[10 * 100 :]) > 0.8, f"echo slips at frames {slips} leave too little to judge"
+    heard_frames = frames[kept & (frames > 0)]
+    attenuation_db = 20 * np.log10(np.mean(talking) / (np.mean(heard_frames) + 1e-9))
+    assert attenuation_db > 20, f"echo only {attenuation_db:.1f} dB down after cancellation (slips at {slips})"
