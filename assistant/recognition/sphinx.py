@@ -61,8 +61,8 @@ EXTRA_PRONUNCIATIONS = {"tingles": "T IH NG G AH L Z"}
 ADAPTED_DIR = Path(__file__).resolve().parent / "adapted"
 """The acoustic model adapted to real speakers (scripts/adapt_sphinx.py): these files are
 loaded over the stock model's of the same names."""
-ADAPTED_FILES = ("means", "variances", "sendump", "transition_matrices")
-_ADAPTED_OPTIONS = {"means": "mean", "variances": "var", "sendump": "sendump", "transition_matrices": "tmat"}
+ADAPTED_FILES = {"means": "mean", "variances": "var", "sendump": "sendump", "transition_matrices": "tmat"}
+"""The adapted files, each with the PocketSphinx option that loads it."""
 
 
 def stock_model_dir() -> Path:
@@ -163,11 +163,11 @@ class SphinxRecognizer:
                                       f"reinstall it with `.venv/bin/pip install --force-reinstall pocketsphinx`")
         adapted = {}
         if settings.adapted and not model:  # adapted from the stock model: it fits no other
-            for name in ADAPTED_FILES:
+            for name, option in ADAPTED_FILES.items():
                 if not (ADAPTED_DIR / name).is_file():
                     raise RecognizerError(f"the adapted speech model is missing ({ADAPTED_DIR / name}); "
                                           f"reinstall footcare with `scripts/setup.sh`")
-                adapted[_ADAPTED_OPTIONS[name]] = str(ADAPTED_DIR / name)
+                adapted[option] = str(ADAPTED_DIR / name)
         self.settings = settings
         self._model_dir = root
         self.grammars = grammars or Grammars()

@@ -239,7 +239,7 @@ def test_i_dont_know_is_never_heard_as_no(sphinx, say):
 def test_the_adapted_model_hears_held_out_speakers_better_than_the_stock_one(speech_commands):
     """The adaptation (scripts/adapt_sphinx.py) learnt only the `tune` half of the speakers; on
     the other half it hears "no", the word the stock model misses most, far more often, and
-    takes other words no more often for commands."""
+    takes other words hardly more often for commands."""
     from assistant.recognition.sphinx import SphinxRecognizer, SphinxSettings
 
     rng = random.Random(11)
@@ -265,7 +265,7 @@ def test_a_missing_adapted_model_file_says_how_to_fix_it(tmp_path, monkeypatch):
     from assistant.recognition import sphinx as engine
     from assistant.recognition.types import RecognizerError
 
-    for name in engine.ADAPTED_FILES[1:]:
+    for name in list(engine.ADAPTED_FILES)[1:]:  # all but the means
         (tmp_path / name).write_bytes((engine.ADAPTED_DIR / name).read_bytes())
     monkeypatch.setattr(engine, "ADAPTED_DIR", tmp_path)
     with pytest.raises(RecognizerError, match=r"adapted speech model is missing .*means.*setup\.sh"):
