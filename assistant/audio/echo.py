@@ -61,11 +61,6 @@ fitted to the old delay, lets our voice through almost whole for seconds (measur
 PulseAudio: jumps of 9-63 samples, about four a minute, none reported as an xrun)."""
 SLIP_ACTIVE = 0.9
 """Share of the window's 10 ms frames that must hold our voice (played and heard) for a measurement."""
-RECHECK_AFTER_S = 1.0
-"""After this long with nothing played, the echo path is not trusted until its delay has been
-measured again: it can move while we are silent (measured in the spoken tests: the first words
-of a line after a silence leaked through for 1-2 s, whether or not a slip was then caught),
-and nothing can be measured then. Until it is, the gate takes the residue as loud as we are."""
 BANDS = 16
 """Spectral bands (100 Hz-8 kHz, log-spaced edges; edges in one FFT bin merge, leaving 15) in which
 the output is compared with what was played."""
@@ -201,12 +196,6 @@ class EchoSuppressor:
         """Samples the echo lags its pairing, as last measured (None: not yet, or re-aligned since)."""
         self._delay_candidate: int | None = None
         self._since_delay = 0
-        self.catch_slips = True
-        """False: slips are measured but the pairing is not moved (for measuring what a slip does)."""
-        self._verified = False
-        """The echo's delay was measured where expected since we last started talking after a silence."""
-        self._quiet_frames = 0
-        """Frames in a row with nothing played (nothing in the ECHO_SPAN_S before them)."""
         self.slips: deque[int] = deque(maxlen=64)
         """Output frames where the echo's delay slipped (and the pairing was moved back onto it)."""
 
@@ -228,7 +217,6 @@ class EchoSuppressor:
                 played = self._reference.read(self._mic_index + self._offset, FRAME)
                 self._recent_ref.append(rms(played))
                 self.echo_level = max(self._recent_ref)
-                self._note_silence()
                 self._history.append(frame)
                 self._maybe_realign()
                 self._catch_slip()
@@ -273,19 +261,9 @@ class EchoSuppressor:
             return True
         return False
 
-    def _note_silence(self) -> None:
-        """After RECHECK_AFTER_S with nothing played, the echo path must be measured again."""
-        if self.echo_level > 1e-3:
-            if self._quiet_frames >= RECHECK_AFTER_S * RATE / FRAME:
-                self._verified = False
-            self._quiet_frames = 0
-        else:
-            self._quiet_frames += 1
-
     def _above_residue(self, margin: float) -> float:
-        """Output level `margin` above the echo residue expected now (and above NEAR_FLOOR);
-        while the echo path is not verified, the residue is taken as loud as we are."""
-        residue = 1.0 if self._residue is None or not self._verified else self._residue
+        """Output level `margin` above the echo residue expected now (and above NEAR_FLOOR)."""
+        residue = 1.0 if self._residue is None else self._residue
         return max(NEAR_FLOOR, margin * residue * self.echo_level)
 
     @property
@@ -366,10 +344,9 @@ class EchoSuppressor:
         delay = k + span
         if self._delay is None or abs(delay - self._delay) < SLIP_MIN_SAMPLES:
             self._delay, self._delay_candidate = delay, None
-            self._verified = True
         elif self._delay_candidate is None or abs(delay - self._delay_candidate) > 1:
             self._delay_candidate = delay  # one measurement can be the user talking over us
-        elif self.catch_slips:
+        else:
             self._offset += self._delay - delay
             self._delay_candidate = None
             self.slips.append(self._frames_in - n - 2 * int(SLIP_EVERY_S * RATE / FRAME))  # its earliest
@@ -377,7 +354,6 @@ class EchoSuppressor:
             # of the residue is too low. Learn it afresh (meanwhile, take it as loud as we are).
             self._ratios.clear()
             self._residue = None
-            self._verified = True  # where the echo is now was measured twice
             for held in self._held:  # not yet heard by the recogniser: the leak in them is hushed
                 held[1] = False
 
