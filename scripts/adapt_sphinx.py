@@ -31,7 +31,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant.recognition.evaluation import SPEECH_COMMANDS, held_out  # noqa: E402
+from assistant.recognition.evaluation import SPEECH_COMMANDS, held_out, speaker  # noqa: E402
+from assistant.recognition.garbage import pronunciations  # noqa: E402
 from assistant.recognition.sphinx import ADAPTED_DIR, ADAPTED_FILES, stock_model_dir  # noqa: E402
 
 SPHINXTRAIN = Path("/usr/lib/sphinxtrain")
@@ -43,7 +44,7 @@ TOOLS = {"sphinx_fe": "sphinxbase-utils", "pocketsphinx_mdef_convert": "pocketsp
 def training_set(dictionary: Path) -> list[tuple[str, str]]:
     """(file id under SPEECH_COMMANDS without .wav, word) of every tune-half clip whose word
     the dictionary knows."""
-    known = {line.split()[0].split("(")[0] for line in dictionary.read_text().splitlines() if line.strip()}
+    known = pronunciations(str(dictionary))
     out = []
     for folder in sorted(p for p in SPEECH_COMMANDS.iterdir() if p.is_dir() and p.name != "_silence_"):
         for wav in sorted(folder.glob("*.wav")):
@@ -145,8 +146,9 @@ def main() -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         for name in ADAPTED_FILES:
             shutil.copyfile(out / name, args.out / name)
-    print(f"adapt: {len(clips)} clips of {len({fid.split('_nohash_')[0].split('/')[1].split('_')[-1] for fid, _ in clips})} "
-          f"speakers ({skipped} not aligned); wrote {', '.join(ADAPTED_FILES)} to {args.out}")
+    speakers = {speaker(SPEECH_COMMANDS / f"{fid}.wav") for fid, _ in clips}
+    print(f"adapt: {len(clips)} clips of {len(speakers)} speakers ({skipped} not aligned); "
+          f"wrote {', '.join(ADAPTED_FILES)} to {args.out}")
     return 0
 
 
