@@ -138,6 +138,9 @@ def run_live(args: argparse.Namespace) -> int:
         echo_cancel=not args.no_echo_cancel, record_to=args.record,
     )
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    # Ctrl-C ends the session also when a shell started us in the background, which ignores
+    # SIGINT and so keeps Python from installing its handler (Ctrl-C then did nothing).
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         reason = live.run()
     except LiveError as exc:
@@ -152,6 +155,7 @@ def run_live(args: argparse.Namespace) -> int:
         live.close()
         memory.close()  # an unfinished session is marked interrupted
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
     if not args.json:
         print(f"footcare: session ended ({reason}).")
     return 0

@@ -47,4 +47,5 @@ def test_own_voice_never_obeyed(audio, user, speech_cache):
     assert np.mean(kept[10 * 100 :]) > 0.8, f"echo slips at frames {slips} leave too little to judge"
     heard_frames = frames[kept & (frames > 0)]
     attenuation_db = 20 * np.log10(np.mean(talking) / (np.mean(heard_frames) + 1e-9))
-    assert attenuation_db > 20, f"echo only {attenuation_db:.1f} dB down after cancellation (slips at {slips})"
+    assert attenuation_db > 20, (
+        f"echo only {attenuation_db:.1f} dB down after cancellation (slips at {slips})\n{user.stderr}")

@@ -28,13 +28,20 @@ def test_first_word_is_quick_and_heard(user, speech_cache):
 
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_signal_ends_cleanly_and_at_once(user, speech_cache, private_history, sig, code):
+def test_signal_ends_cleanly_and_at_once(user, speech_cache, private_history, sig, code, monkeypatch):
+    monkeypatch.setenv("PYTHONFAULTHANDLER", "1")
     user.start(["--cache", str(speech_cache)])
     assert user.wait_for(lambda r: r.type == "Say", 10)
     time.sleep(1.0)
     sent = time.monotonic()
     user.proc.send_signal(sig)
-    assert user.proc.wait(timeout=5) == code
+    try:
+        assert user.proc.wait(timeout=5) == code
+    except subprocess.TimeoutExpired:
+        user.proc.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: every thread's stack to stderr
+        user.proc.wait(timeout=5)
+        time.sleep(0.5)
+        pytest.fail(f"still running 5 s after {sig.name}:\n{user.stderr}")
     assert time.monotonic() - sent < 3.0
     assert "Traceback" not in user.stderr
     # The cut-off session is in the history, marked interrupted, not lost.
