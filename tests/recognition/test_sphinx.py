@@ -236,10 +236,10 @@ def test_i_dont_know_is_never_heard_as_no(sphinx, say):
     assert "unsure" in heard_as, heard_as
 
 
-def test_the_adapted_model_hears_held_out_speakers_better_than_the_stock_one(speech_commands):
+def test_the_adapted_spotter_hears_held_out_speakers_better_than_the_stock_one(speech_commands):
     """The adaptation (scripts/adapt_sphinx.py) learnt only the `tune` half of the speakers; on
-    the other half it hears "no", the word the stock model misses most, far more often, and
-    takes other words hardly more often for commands."""
+    the other half the second spotter with it hears "no", the word the stock model misses most,
+    more often (measured: 23 -> 29 of 40), and takes other words no more often for commands."""
     from assistant.recognition.sphinx import SphinxRecognizer, SphinxSettings
 
     rng = random.Random(11)
@@ -249,7 +249,7 @@ def test_the_adapted_model_hears_held_out_speakers_better_than_the_stock_one(spe
     audio = {p: ev.pad(from_pcm(read_wav(p)), rng=nrng) for p in noes + others}
     found = {}
     for adapted in (False, True):
-        recognizer = SphinxRecognizer(settings=SphinxSettings(adapted=adapted))
+        recognizer = SphinxRecognizer(settings=SphinxSettings(adapted_spotter=adapted))
         recognizer.set_grammar("answer")
         hyps = {p: heard(recognizer, audio[p]) for p in noes + others}
         found[adapted] = (sum(getattr(hyps[p], "intent", None) == "no" for p in noes),
@@ -257,8 +257,8 @@ def test_the_adapted_model_hears_held_out_speakers_better_than_the_stock_one(spe
     (stock_no, stock_false), (adapted_no, adapted_false) = found[False], found[True]
     print(f"'no' heard: stock {stock_no}/40, adapted {adapted_no}/40; "
           f"other words taken: stock {stock_false}/40, adapted {adapted_false}/40")
-    assert adapted_no >= stock_no + 6, found
-    assert adapted_false <= stock_false + 2, found
+    assert adapted_no >= stock_no + 5, found
+    assert adapted_false <= stock_false, found
 
 
 def test_a_missing_adapted_model_file_says_how_to_fix_it(tmp_path, monkeypatch):
@@ -269,4 +269,4 @@ def test_a_missing_adapted_model_file_says_how_to_fix_it(tmp_path, monkeypatch):
         (tmp_path / name).write_bytes((engine.ADAPTED_DIR / name).read_bytes())
     monkeypatch.setattr(engine, "ADAPTED_DIR", tmp_path)
     with pytest.raises(RecognizerError, match=r"adapted speech model is missing .*means.*setup\.sh"):
-        engine.SphinxRecognizer(settings=engine.SphinxSettings(adapted=True))
+        engine.SphinxRecognizer()  # the adapted spotter is the default
