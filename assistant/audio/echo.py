@@ -372,11 +372,10 @@ class EchoSuppressor:
         as they should have been: while the slip went uncaught it adapted to the wrong pairing,
         and on its own it takes seconds to unlearn that, leaking our voice meanwhile (and the
         gate, relearning the residue from that leak, hushed a person talking)."""
-        mic = list(self._history)[-min(frames, len(self._history)):]
-        first = self._mic_index + FRAME - len(mic) * FRAME  # index of mic[0]
+        mic, played = (_pcm16(x) for x in self._paired(min(frames, len(self._history)), 0))
         for _ in range(REFIT_PASSES):
-            for j, frame in enumerate(mic):
-                self._aec.process(_pcm16(frame), _pcm16(self._reference.read(first + j * FRAME + self._offset, FRAME)))
+            for i in range(0, len(mic), FRAME):
+                self._aec.process(mic[i : i + FRAME], played[i : i + FRAME])
 
     def _paired(self, frames: int, span: int) -> tuple[np.ndarray, np.ndarray]:
         """The last `frames` microphone frames, and the reference paired with them with `span`

@@ -330,13 +330,13 @@ class SphinxRecognizer:
     def _add_spotting(self, grammar: str, usable: dict[str, str], others: dict[str, str]) -> SpottingPlan:
         """A keyphrase search of the grammar's one-word phrases (see spotting.py)."""
         split = plan(usable, others, self._phones, self.settings.rule)
-        for spotter in self._spotters():
-            with tempfile.NamedTemporaryFile("w", suffix=".kws", delete=False) as f:
-                f.write(split.kws_file_text())
-            try:
+        with tempfile.NamedTemporaryFile("w", suffix=".kws", delete=False) as f:
+            f.write(split.kws_file_text())
+        try:
+            for spotter in self._spotters():
                 spotter.add_kws(grammar, f.name)
-            finally:
-                Path(f.name).unlink()
+        finally:
+            Path(f.name).unlink()
         return split
 
     def _phones(self, word: str) -> int:

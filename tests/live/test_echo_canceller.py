@@ -179,7 +179,6 @@ def test_our_voice_leaking_through_moves_with_what_we_play_and_a_person_does_not
     assert person is not None and person < 0.45, person
 
 
-
 @pytest.mark.parametrize("lost", [60, 480])
 def test_after_a_slip_the_filter_fits_again_at_once(narration, monkeypatch, lost):
     """While a slip goes uncaught the filter adapts to the wrong pairing. Fed the frames it was
