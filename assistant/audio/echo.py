@@ -58,7 +58,8 @@ SLIP_WINDOW_S = 0.25
 SLIP_MIN_SAMPLES = 4
 """A change of the echo's delay by this many samples (0.25 ms) or more is a slip: the filter,
 fitted to the old delay, lets our voice through almost whole for seconds (measured on
-PulseAudio: jumps of 9-63 samples, about four a minute, none reported as an xrun)."""
+PulseAudio: jumps of 9-63 samples, none reported as an xrun; most came from the test room's
+loopback running dry, see `VirtualAudio.loopback`, and about one a minute is left)."""
 REFIT_PASSES = 3
 """Once a slip is caught, the frames it was caught on are fed to the filter again this many times,
 rightly paired (offline, 20-sample slips: the leak in the second after fell by about 9 dB, and of

@@ -91,11 +91,16 @@ class VirtualAudio:
         return subprocess.run(["pactl", *args], env=self.env(), capture_output=True, text=True,
                               check=check, timeout=10)
 
-    def loopback(self, volume: float = 1.0, latency_ms: int = 20) -> int:
+    def loopback(self, volume: float = 1.0, latency_ms: int = 40) -> int:
         """Route the speaker back into the microphone at `volume` (1.0 = unchanged level).
 
         Fixed rate (adjust_time=0): the loop is a plain delay and gain, like a room,
-        not a resampler that keeps changing its ratio.
+        not a resampler that keeps changing its ratio. And enough latency that it never runs
+        dry: at 20 ms, on 2 cores beside a running assistant, the loopback underran about six
+        times a minute (PulseAudio's debug log: "Underrun detected"), and each time the echo
+        came back a few milliseconds later for good. No room does that; it was most of the
+        echo "slips" the canceller had to catch. At 40 ms: none in 3 minutes. (At 60 ms the
+        test user's own stream underran instead, hundreds of times a minute.)
         """
         out = self.pactl("load-module", "module-loopback", f"source={SPEAKER_SINK}.monitor",
                          f"sink={MIC_SINK}", f"latency_msec={latency_ms}", "adjust_time=0",

@@ -34,7 +34,7 @@ def test_own_voice_never_obeyed(audio, user, speech_cache):
     with wave.open(str(user.heard_wav)) as w:
         heard = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
     frames = np.sqrt(np.mean(heard[: len(heard) // 160 * 160].reshape(-1, 160) ** 2, axis=1))
-    # A slip of the echo path (PulseAudio now and then moves it by a few ms, unannounced) lets
+    # A slip of the echo path (a sound system that loses or inserts samples unannounced) lets
     # our voice through until the canceller catches it, within about a second, and the live loop
     # refuses safety words decided then ("echo slipped"). Those seconds are the slip catcher's
     # (tests/live/test_echo_canceller.py); the rest is the canceller's.
