@@ -64,10 +64,12 @@ OUR_VOICE_LIKENESS = 0.7
 is our own voice leaking through the canceller, however sure the recogniser is. Measured
 (docs/BENCHMARKS.md): 0.69-0.97 on the phrases found in our own voice, at most 0.61 on users'
 "stop"s (23 of 26 below 0.45, median 0.26)."""
-UNLIKE_OUR_VOICE = 0.45
+UNLIKE_OUR_VOICE = 0.6
 UNLIKE_MIN_CONFIDENCE = 0.5
 """A word moving with our voice less than UNLIKE_OUR_VOICE is a person talking over us: this
-confidence is enough (users' "stop"s over our voice: 0.52-0.70 were refused by the floor above)."""
+confidence is enough. Measured over five barge-in runs (docs/BENCHMARKS.md, eleventh round):
+users' "stop"s refused by the floor above had likeness 0.46-0.70 (11 of 13 below 0.6); every
+phrase found in our own voice at a confidence of 0.5-0.7 had 0.745 or more."""
 
 
 SLIP_LOOKBACK_FRAMES = 100
@@ -75,6 +77,29 @@ SLIP_LOOKBACK_FRAMES = 100
 the canceller (measured: those decided 0.4-0.7 s after; the slip is found 0.3-0.5 s late).
 Counted back from the decision, not from where the utterance began: an utterance can begin
 seconds earlier, and a real "pause" was refused for a slip 5 s before it."""
+
+
+def over_our_voice_refusal(intent: str | None, confidence: float, likeness: float | None,
+                           residue_only: Callable[[], bool], slipped: Callable[[], bool]) -> str | None:
+    """Why a phrase heard while we talk is not taken (None: it is). `likeness`: how closely its
+    last WORD_FRAMES moved with what we played (None: not known); `residue_only`: whether
+    nothing in it stood above our echo's residue; `slipped`: whether the echo path slipped
+    just before it."""
+    if intent not in SAFETY_COMMANDS:
+        # Our own voice can come back as any phrase; an echo taken as "no" to a safety
+        # question would be a false all-clear. So while we talk only the commands that
+        # make things safer cut in; answers and the rest count once we are quiet.
+        return "not stop, pause or pain, while speaking"
+    if likeness is not None and likeness >= OUR_VOICE_LIKENESS:
+        return "moves with our voice"
+    unlike = likeness is not None and likeness < UNLIKE_OUR_VOICE
+    if confidence < (UNLIKE_MIN_CONFIDENCE if unlike else OVER_OUR_VOICE_MIN_CONFIDENCE):
+        return "unsure, over our voice"
+    if residue_only():
+        return "echo residue"
+    if slipped():
+        return "echo slipped"
+    return None
 
 
 class LiveError(Exception):
@@ -272,23 +297,11 @@ class LiveSession:
         self._events.put(Heard(hyp.text, hyp.intent, hyp.confidence))
 
     def _refusal(self, hyp, likeness: float | None) -> str | None:
-        """Why a phrase heard over our own voice is not taken (None: it is); `likeness`: how
-        closely its last WORD_FRAMES moved with what we played (None: not known)."""
-        if hyp.intent not in SAFETY_COMMANDS:
-            # Our own voice can come back as any phrase; an echo taken as "no" to a safety
-            # question would be a false all-clear. So while we talk only the commands that
-            # make things safer cut in; answers and the rest count once we are quiet.
-            return "not stop, pause or pain, while speaking"
-        if likeness is not None and likeness >= OUR_VOICE_LIKENESS:
-            return "moves with our voice"
-        unlike = likeness is not None and likeness < UNLIKE_OUR_VOICE
-        if hyp.confidence < (UNLIKE_MIN_CONFIDENCE if unlike else OVER_OUR_VOICE_MIN_CONFIDENCE):
-            return "unsure, over our voice"
-        if self.echo.only_own_voice(hyp.frame):
-            return "echo residue"
-        if self.echo.slipped_during(hyp.frame - SLIP_LOOKBACK_FRAMES, hyp.frame):
-            return "echo slipped"
-        return None
+        """Why a phrase heard over our own voice is not taken (None: it is)."""
+        return over_our_voice_refusal(
+            hyp.intent, hyp.confidence, likeness,
+            residue_only=lambda: self.echo.only_own_voice(hyp.frame),
+            slipped=lambda: self.echo.slipped_during(hyp.frame - SLIP_LOOKBACK_FRAMES, hyp.frame))
 
     def _evidence(self, hyp) -> dict:
         """How far the utterance stood above our echo, and how its last word moved with our voice."""
