@@ -13,7 +13,7 @@ from assistant.live import over_our_voice_refusal
 
 
 def refusal(intent, confidence, likeness, residue_only=False, slipped=False):
-    return over_our_voice_refusal(intent, confidence, likeness, lambda: residue_only, lambda: slipped)
+    return over_our_voice_refusal(intent, confidence, likeness, residue_only, slipped)
 
 
 @pytest.mark.parametrize("confidence, likeness", [
