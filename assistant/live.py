@@ -71,6 +71,13 @@ UNLIKE_MIN_CONFIDENCE = 0.5
 confidence is enough. Measured over five barge-in runs (docs/BENCHMARKS.md, eleventh round):
 users' "stop"s refused by the floor above had likeness 0.46-0.70 (11 of 13 below 0.6); every
 phrase found in our own voice at a confidence of 0.5-0.7 had 0.745 or more."""
+PLAINLY_NOT_OUR_VOICE = 0.45
+"""A word moving with our voice less than this is taken as surely as when we are quiet: no
+confidence floor. Measured (docs/BENCHMARKS.md, twelfth round): over six barge-in runs' 70
+minutes of our own voice fed back, no phrase found in it moved with it less than 0.61 (no safety
+word less than 0.745, at any confidence); users' words mostly below 0.45 (median 0.26). A "pause"
+said over the narration in CI came back at confidence 0.32-0.48 and likeness 0.15-0.43, three
+times, and was refused each time."""
 
 
 SLIP_LOOKBACK_FRAMES = 100
@@ -93,14 +100,22 @@ def over_our_voice_refusal(intent: str | None, confidence: float, likeness: floa
         return "not stop, pause or pain, while speaking"
     if likeness is not None and likeness >= OUR_VOICE_LIKENESS:
         return "moves with our voice"
-    unlike = likeness is not None and likeness < UNLIKE_OUR_VOICE
-    if confidence < (UNLIKE_MIN_CONFIDENCE if unlike else OVER_OUR_VOICE_MIN_CONFIDENCE):
+    if confidence < _confidence_floor(likeness):
         return "unsure, over our voice"
     if residue_only:
         return "echo residue"
     if slipped:
         return "echo slipped"
     return None
+
+
+def _confidence_floor(likeness: float | None) -> float:
+    """How sure a safety word heard over our voice must be, by how little it moves with it."""
+    if likeness is None:
+        return OVER_OUR_VOICE_MIN_CONFIDENCE
+    if likeness < PLAINLY_NOT_OUR_VOICE:
+        return 0.0
+    return UNLIKE_MIN_CONFIDENCE if likeness < UNLIKE_OUR_VOICE else OVER_OUR_VOICE_MIN_CONFIDENCE
 
 
 class LiveError(Exception):
