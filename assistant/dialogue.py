@@ -144,6 +144,8 @@ class Session:
         self._flags: set[str] = set()
         # question being asked
         self._question: Question | None = None
+        self._asked_at = 0.0
+        """When the question under way was first asked (re-asking it does not move this)."""
         self._reasks = 0
         self._detours = 0
         self._answer_timer_due = False
@@ -297,6 +299,7 @@ class Session:
         if fresh:
             self._reasks = 0
             self._detours = 0
+            self._asked_at = self._now
         self._question = question
         self._emit(CancelTimer(ANSWER_TIMER))
         if prefix:
@@ -336,6 +339,8 @@ class Session:
 
     def _on_heard(self, heard: Heard) -> None:
         intent = heard.intent
+        if self._question and intent in self._question.answers and self._said_before_asked(heard):
+            return
         if intent in INTERRUPTING or (self._question and intent in self._question.answers):
             self._emit(StopSpeaking())
         if self._question and intent in self._question.answers:
@@ -349,6 +354,11 @@ class Session:
         elif self.state == "paused" and intent in ("yes", "ready"):
             self._cmd_resume()
         # Anything else during narration is ignored: noise must not change the session.
+
+    def _said_before_asked(self, heard: Heard) -> bool:
+        """Whether an answer was begun before its question could be heard: a second "no" said
+        as the next question begins answers the one before, not this one (a false all-clear)."""
+        return heard.began_at is not None and heard.began_at < self._asked_at + self.protocol.timing.heard_after_ask_s
 
     def _after_command(self) -> None:
         """A command answered during a question: ask the question again.

@@ -23,6 +23,8 @@ class Heard:
     """Intent name from the grammars, or None when it matched nothing."""
     confidence: float = 1.0
     """Recogniser confidence 0..1 (1.0 for typed text)."""
+    began_at: float | None = None
+    """When the utterance began, on the clock of `handle`'s `now`; None when not known (typed text)."""
 
 
 @dataclass(frozen=True)

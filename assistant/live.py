@@ -17,7 +17,7 @@ import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from assistant.audio.echo import EchoSuppressor, ReferenceBuffer
+from assistant.audio.echo import PREROLL_S, EchoSuppressor, ReferenceBuffer
 from assistant.audio.guard import SelfEchoGuard
 from assistant.audio.mic import Microphone
 from assistant.audio.recognizer_process import RecognizerProcess
@@ -75,7 +75,7 @@ PLAINLY_NOT_OUR_VOICE = 0.45
 """A word moving with our voice less than this is taken as surely as when we are quiet: no
 confidence floor. Measured (docs/BENCHMARKS.md, twelfth round): over six barge-in runs' 70
 minutes of our own voice fed back, no phrase found in it moved with it less than 0.61 (no safety
-word less than 0.745, at any confidence); users' words mostly below 0.45 (median 0.26). A "pause"
+word less than 0.636, at any confidence); users' words mostly below 0.45 (median 0.26). A "pause"
 said over the narration in CI came back at confidence 0.32-0.48 and likeness 0.15-0.43, three
 times, and was refused each time."""
 
@@ -154,6 +154,8 @@ class LiveSession:
         self._events: queue.Queue[Event | _Failed] = queue.Queue()
         self._timers: dict[str, float] = {}
         self._grammar = "narration"
+        self._frames_out = 0
+        """10 ms frames sent towards the recogniser so far (the numbering of its `frame`s)."""
         self._closing = threading.Event()
         self._t0 = time.monotonic()
         self._quiet_since = 0.0
@@ -269,6 +271,7 @@ class LiveSession:
             for frame in self.echo.process(block, when):
                 if self._record is not None:
                     self._record.writeframes(frame.tobytes())
+                self._frames_out += 1
                 chunk.append(frame.tobytes())
             if self.echo.slips and self.echo.slips[-1] != last_slip:
                 self._notice(self.now(), "echo slip", {"frame": self.echo.slips[-1]})
@@ -310,7 +313,13 @@ class LiveSession:
             return
         if speaking:
             self._notice(self.now(), "over our voice", {"text": hyp.text, "confidence": hyp.confidence, **evidence})
-        self._events.put(Heard(hyp.text, hyp.intent, hyp.confidence))
+        self._events.put(Heard(hyp.text, hyp.intent, hyp.confidence, began_at=self._began_at(hyp)))
+
+    def _began_at(self, hyp) -> float:
+        """When the utterance began, in session time: frames reach the recogniser as they are
+        heard, PREROLL_S late while the canceller runs."""
+        late_s = PREROLL_S if self.echo.cancelling else 0.0
+        return self.now() - (self._frames_out - hyp.began_frame) / 100 - late_s
 
     def _refusal(self, hyp, likeness: float | None) -> str | None:
         """Why a phrase heard over our own voice is not taken (None: it is)."""

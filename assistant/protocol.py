@@ -57,6 +57,8 @@ class Timing:
     time_note_min_step_s: float
     max_foot_s: float
     min_foot_s: float
+    heard_after_ask_s: float = 0.5
+    """An answer begun sooner than this after its question was asked was said before it was heard."""
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.dialogue import Session, spoken_duration
-from assistant.events import Heard, SessionEnded, SetVoice, StopSpeaking
+from assistant.events import Answered, Heard, Listen, SessionEnded, SetVoice, StopSpeaking
 from session_helpers import ALL_CLEAR, end_reason, kinds, rules, said, technique_by_foot
 
 
@@ -186,3 +186,20 @@ def test_gentler_adaptation_is_shorter(simulate):
     assert all(s == pytest.approx(720 * 0.8, abs=1) for s in per_foot.values())
     assert rules(events)[0] == "monitor.worse"
     assert rules(events).count("monitor.worse") == 3  # opening, then each foot
+
+
+def test_an_answer_begun_before_its_question_was_asked_is_not_its_answer(protocol):
+    """"No... no": the second "no", begun as the next safety question starts, answered the
+    question before; it must not also answer this one, which the user has not heard."""
+    session = Session(protocol)
+    session.start(0.0)
+    session.handle(Heard("yes", "yes", began_at=0.5), 1.0)  # ready: the first question is asked
+    actions = session.handle(Heard("no", "no", began_at=5.0), 6.0)
+    asked = next(a for a in actions if isinstance(a, Listen) and a.topic)
+    # The second "no" began 0.1 s before the next question was asked, and was decided after.
+    assert session.handle(Heard("no", "no", began_at=5.9), 6.5) == []
+    # Said once the question was heard (or typed, with no time), it counts.
+    later = session.handle(Heard("no", "no", began_at=9.0), 10.0)
+    assert any(isinstance(a, Answered) and a.topic == asked.topic for a in later)
+    typed = session.handle(Heard("no", "no"), 10.1)
+    assert any(isinstance(a, Answered) for a in typed)

@@ -22,10 +22,19 @@ def is_(record_type, /, **fields):
     return lambda r: r.type == record_type and all(r.data.get(k) == v for k, v in fields.items())
 
 
+TURN_GAP_S = 0.4
+"""A person answers a moment after the question ends (in conversation about 0.2 s; older
+people take longer), and our last word is still sounding for about 0.1 s after the speaker's
+`SpeechFinished`. Answered at once instead, the answer overlaps the tail of our voice: it is
+refused as said over our voice (in 6 of 10 runs), and once the blend was heard as "stop"
+(docs/BENCHMARKS.md, Barge-in, twelfth round)."""
+
+
 def answer(user, topic: str, grammar: str, phrases: tuple[str, ...], intents: tuple[str, ...]) -> None:
     rec = user.wait_for(is_("Listen", topic=topic), 60)
     assert rec is not None, f"never asked {topic}: {[r.data for r in user.records[-8:]]}\n{user.stderr}"
     user.wait_quiet(60)
+    time.sleep(TURN_GAP_S)
     user.command(grammar, phrases, lambda r: is_("Answered", topic=topic)(r) and r.data["answer"] in intents, timeout=4)
 
 
