@@ -339,11 +339,12 @@ class Session:
 
     def _on_heard(self, heard: Heard) -> None:
         intent = heard.intent
-        if self._question and intent in self._question.answers and self._said_before_asked(heard):
+        answers = self._question is not None and intent in self._question.answers
+        if answers and self._said_before_asked(heard):
             return
-        if intent in INTERRUPTING or (self._question and intent in self._question.answers):
+        if intent in INTERRUPTING or answers:
             self._emit(StopSpeaking())
-        if self._question and intent in self._question.answers:
+        if answers:
             self._answer(intent)
             return
         handler = getattr(self, f"_cmd_{intent}", None) if intent else None

@@ -17,7 +17,7 @@ import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from assistant.audio.echo import PREROLL_S, EchoSuppressor, ReferenceBuffer
+from assistant.audio.echo import EchoSuppressor, ReferenceBuffer
 from assistant.audio.guard import SelfEchoGuard
 from assistant.audio.mic import Microphone
 from assistant.audio.recognizer_process import RecognizerProcess
@@ -154,8 +154,6 @@ class LiveSession:
         self._events: queue.Queue[Event | _Failed] = queue.Queue()
         self._timers: dict[str, float] = {}
         self._grammar = "narration"
-        self._frames_out = 0
-        """10 ms frames sent towards the recogniser so far (the numbering of its `frame`s)."""
         self._closing = threading.Event()
         self._t0 = time.monotonic()
         self._quiet_since = 0.0
@@ -271,7 +269,6 @@ class LiveSession:
             for frame in self.echo.process(block, when):
                 if self._record is not None:
                     self._record.writeframes(frame.tobytes())
-                self._frames_out += 1
                 chunk.append(frame.tobytes())
             if self.echo.slips and self.echo.slips[-1] != last_slip:
                 self._notice(self.now(), "echo slip", {"frame": self.echo.slips[-1]})
@@ -316,10 +313,8 @@ class LiveSession:
         self._events.put(Heard(hyp.text, hyp.intent, hyp.confidence, began_at=self._began_at(hyp)))
 
     def _began_at(self, hyp) -> float:
-        """When the utterance began, in session time: frames reach the recogniser as they are
-        heard, PREROLL_S late while the canceller runs."""
-        late_s = PREROLL_S if self.echo.cancelling else 0.0
-        return self.now() - (self._frames_out - hyp.began_frame) / 100 - late_s
+        """When the utterance began, in session time (10 ms frames back from the latest heard)."""
+        return self.now() - (self.echo.frames_heard - hyp.began_frame) / 100
 
     def _refusal(self, hyp, likeness: float | None) -> str | None:
         """Why a phrase heard over our own voice is not taken (None: it is)."""

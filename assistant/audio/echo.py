@@ -277,6 +277,12 @@ class EchoSuppressor:
         return max(NEAR_FLOOR, margin * residue * self.echo_level)
 
     @property
+    def frames_heard(self) -> int:
+        """Microphone frames taken in so far, in the numbering of the frames put out (those put
+        out are PREROLL_S behind while the canceller runs)."""
+        return self._frames_in
+
+    @property
     def cancelling(self) -> bool:
         """True when we know what the speaker plays (else nothing here can tell our voice)."""
         return self._aec is not None
