@@ -199,3 +199,29 @@ def test_after_a_slip_the_filter_fits_again_at_once(narration, monkeypatch, lost
         assert len(canceller.slips) == 1
         leak_db[passes] = 10 * np.log10(np.mean(out[s + 8000 : s + 16000] ** 2) + 1e-12)  # 0.5-1 s after
     assert leak_db[refit] < leak_db[0] - 6, leak_db
+
+
+def test_with_no_echo_in_the_microphone_a_person_talking_over_us_is_heard_whole(narration, tmp_path):
+    """A speaker the microphone does not hear (headphones, another room): nothing of ours to cancel.
+    The peak of the correlation between the user's words and ours must not be taken for our echo:
+    it moved the pairing by 1.9 s live, and the gate, then expecting our voice in the microphone,
+    hushed 28 frames of the user's words."""
+    ref = ReferenceBuffer(48000)
+    canceller = EchoSuppressor(48000, ref)
+    mic = np.zeros_like(narration)
+    for n, (text, voice) in enumerate([("pause", "en-us+klatt2"), ("no", "en-us+m2"), ("stop please", "en-us+f1"),
+                                       ("I am not sure", "en-us+klatt2"), ("carry on", "en-us+m2")]):
+        said, rate = speech(text, voice, 140, tmp_path)
+        word = resample(said, rate, 48000) * 0.5
+        start = int((1.5 + 2.7 * n) * 48000)
+        mic[start : start + len(word)] += word[: len(mic) - start]
+    first_pairing, out = None, []
+    for i in range(len(narration) // 480):
+        ref.tap(narration[i * 480 : (i + 1) * 480], i * 0.01)
+        out += canceller.process(mic[i * 480 : (i + 1) * 480], i * 0.01)
+        first_pairing = canceller._offset if first_pairing is None else first_pairing
+    heard = np.concatenate(out)
+    voice = resample(mic, 48000, 16000)[: len(heard)]
+    loud = np.flatnonzero(np.sqrt(np.mean(voice[: len(heard) // 160 * 160].reshape(-1, 160) ** 2, axis=1)) > 0.01)
+    assert canceller._offset == first_pairing
+    assert np.mean([np.any(heard[f * 160 : (f + 1) * 160] != 0) for f in loud]) > 0.99
