@@ -37,6 +37,7 @@ from assistant.recognition.phrases import PhraseSet, other_phrases, phrase_set
 from assistant.recognition.spotting import SEARCH_FLOOR, Arbiter, Keyphrase, Spotted, SpottingPlan, ThresholdRule, plan
 from assistant.recognition.stability import PartialGate
 from assistant.recognition.types import Hypothesis, RecognizerError
+from assistant.recognition import word_check
 
 SAMPLE_RATE = 16000
 MAX_UTTERANCE_S = 8.0
@@ -58,6 +59,16 @@ KWS_OFFSET = 1500
 """PocketSphinx reports a spotted word's margin over the phone loop minus this (KWS_MAX)."""
 # Words of our templates missing from cmudict, spelt in its phone set.
 EXTRA_PRONUNCIATIONS = {"tingles": "T IH NG G AH L Z"}
+WORD_LEAD_S = 0.8
+"""The word check hears the utterance from this long before its onset (the detector's onset can
+fall inside a soft start) and up to the moment of the decision."""
+WORD_QUIET_S = 0.5
+"""Faint noise put after the audio the word check judges: an early decision comes at the word's
+end, and the check was trained on words with quiet after them."""
+WORD_AUDIO_S = 3.0
+"""Audio kept for the word check (an utterance it judges is shorter than `word_check_max_s`)."""
+_QUIET = np.random.default_rng(0).normal(0, 3e-4, int(WORD_AUDIO_S * SAMPLE_RATE)).astype(np.float32)
+"""Faint noise (room tone) where the word check's audio needs padding."""
 ADAPTED_DIR = Path(__file__).resolve().parent / "adapted"
 """The acoustic model adapted to real speakers (scripts/adapt_sphinx.py): these files are
 loaded over the stock model's of the same names."""
@@ -143,6 +154,21 @@ class SphinxSettings:
     """The grammar (phrases of several words) uses the adapted model too: real speakers' "yes"
     91%, "no" 74%, but espeak-ng voices' phrases are heard worse ("I don't know" in three voices
     not heard as "not sure"; "carry on" missed in a long stream), so it is off."""
+    word_check: bool = True
+    """A second opinion (word_check.py, Google's speech embedding and a classifier over it) on
+    "stop", "yes" and "no" in utterances up to `word_check_max_s` long: it takes the word when it
+    hears it, PocketSphinx or not, and refuses PocketSphinx's "yes" or "no" when it does not hear
+    that word, and its "stop" only when far from hearing it (`word_check_stop_floor`). Other
+    phrases ("nah", "carry on") stay PocketSphinx's. Measured on held-out speakers
+    (docs/BENCHMARKS.md, Recognition, eleventh round)."""
+    word_check_stop_floor: float = -5.0
+    """PocketSphinx's "stop" is refused only when the word check's margin for it is below this:
+    of 140 real "stop"s decided early, 2 were that far (8 below 0), against 15 of the 17 other
+    words taken for "stop" (off, up, unknown words); espeak-ng's "stop" and "please stop" in six
+    voices were at -3.7 or above. A false "stop" is safe, a lost one is not."""
+    word_check_max_s: float = 1.6
+    """Longer utterances are phrases, which the word check was not trained on (a word of 1 s
+    ends as an utterance of 1.3-1.5 s: the detector closes it a window late)."""
     fresh_mean_snr_db: float | None = 30.0
     """In a recording (a stream begun with `new_stream`), when an utterance's onset stands this
     far (dB) above the background, the spotter decodes it from the model's own cepstral mean
@@ -224,6 +250,11 @@ class SphinxRecognizer:
         self._peak = 0.0
         self._voiced = 0
         self._utt_audio: list[bytes] = []
+        self._word_check = word_check.load() if settings.word_check else None
+        self._heard: deque[bytes] = deque(maxlen=round(WORD_AUDIO_S / self._vad.frame_length))
+        """The latest frames as fed to the decoders, for the word check."""
+        self._refused = False
+        """The word check refused this utterance's early decision: it decides again at the end."""
         self.last_ratio: float | None = None
         """Score ratio of the last phrase judged, for benchmarks that sweep the threshold."""
         self.phrases: PhraseSet
@@ -263,6 +294,7 @@ class SphinxRecognizer:
         for i in range(0, n, self._frame_bytes):
             frame = data[i:i + self._frame_bytes]
             self._recent.append((self._frame_no, frame))
+            self._heard.append(frame)
             if self._recording:  # only a recording's utterances may start fresh (_choose_mean)
                 self._levels.append(rms(from_pcm(frame)))
             self._frame_no += 1
@@ -285,6 +317,7 @@ class SphinxRecognizer:
         self._in_utt = False
         self._pending = b""
         self._utt_audio = []
+        self._refused = False
         self._gate.reset()
         if self._arbiter:
             self._arbiter.reset()
@@ -296,6 +329,7 @@ class SphinxRecognizer:
         self.reset()
         self._vad = self._new_vad()
         self._recent.clear()
+        self._heard.clear()
         self._levels.clear()
         self._frame_no = self._next_to_feed = 0
         self._stream_s = 0.0
@@ -364,6 +398,7 @@ class SphinxRecognizer:
                 self._start()
             self._in_utt, self._utt_frames, self._peak, self._voiced = True, 0, 0.0, 0
             self._utt_audio = []
+            self._refused = False
             self._gate.reset()
             if self._arbiter:
                 self._arbiter.reset()
@@ -396,9 +431,13 @@ class SphinxRecognizer:
 
     def _spotted_partial(self) -> Hypothesis | None:
         word = self._arbiter.update(self._spotted(), self._kws.n_frames())
-        if self._arbiter.decided:
-            self._gate.fired = True  # one decision per utterance
-        return self._spotted_hypothesis(word, final=False)
+        if not self._arbiter.decided:
+            return self._spotted_hypothesis(word, final=False)
+        self._gate.fired = True  # one decision per utterance
+        hyp = self._spotted_hypothesis(word, final=False)
+        checked = self._second_opinion(hyp, final=False)
+        self._refused = hyp is not None and checked is None
+        return checked
 
     def _spotted(self) -> list[Spotted]:
         """Every word the keyphrase searches have reported in this utterance, with its margin (the
@@ -457,8 +496,12 @@ class SphinxRecognizer:
             decoder.end_utt()
         self._restore_mean()
         self._in_utt = False
-        if self._gate.fired:
+        if self._gate.fired and not self._refused:
             return None
+        return self._second_opinion(self._decide_at_end(), final=True)
+
+    def _decide_at_end(self) -> Hypothesis | None:
+        """PocketSphinx's decision on the utterance just ended."""
         text = self._best_phrase()
         if self._plan is None:
             return self._judge(text, final=True)
@@ -471,6 +514,33 @@ class SphinxRecognizer:
         if spotted is None and intent is not None and self._arbiter.supports(intent, self.settings.slack):
             return self._judge(text, final=True)
         return spotted
+
+    def _second_opinion(self, hyp: Hypothesis | None, final: bool) -> Hypothesis | None:
+        """`hyp` as the word check judges it (see SphinxSettings.word_check), in an utterance short
+        enough: a word it hears where PocketSphinx heard nothing; PocketSphinx's "yes" or "no" only
+        if it hears that word too, and its "stop" unless it is far from hearing it
+        (`word_check_stop_floor`). A safety word it hears wins; any other phrase stands."""
+        check = self._word_check
+        if check is None or self._utterance_s() > self.settings.word_check_max_s or not self._speech_like():
+            return hyp
+        if hyp is not None and hyp.text not in check.words:
+            return hyp
+        frames = round((self._utterance_s() + WORD_LEAD_S) / self._vad.frame_length)
+        heard = from_pcm(b"".join(list(self._heard)[-frames:]))
+        before = _QUIET[: max(0, frames * self._frame_bytes // 2 - len(heard))]  # a stream just begun
+        margins = {w: m for w, m in check.margins(np.concatenate(
+            [before, heard, _QUIET[: round(WORD_QUIET_S * SAMPLE_RATE)]])).items() if self.phrases.intent_of(w)}
+        if not margins:
+            return hyp
+        best = max(margins, key=margins.get)
+        safety = self.phrases.intent_of(best) in SAFETY_COMMANDS
+        if hyp is None or (safety and margins[best] > 0 and best != hyp.text):
+            if margins[best] <= 0:
+                return None
+            confidence = 1.0 / (1.0 + math.exp(-margins[best]))
+            return Hypothesis(best, self.phrases.intent_of(best), round(confidence, 3), final, self._utterance_s())
+        floor = self.settings.word_check_stop_floor if hyp.intent in SAFETY_COMMANDS else 0.0
+        return hyp if margins[hyp.text] > floor else None
 
     def _grammar_sure(self, text: str) -> bool:
         """The grammar's phrase of several words counts (spotting.py, rule 1): no other reading
