@@ -24,8 +24,8 @@ MEL_STEP = 8
 """Mel frames between embeddings (80 ms)."""
 
 
-class WordCheck:
-    """Speech embedding (ONNX) and a classifier head (numpy) over windows of it."""
+class SpeechEmbedding:
+    """The front end: 16 kHz audio -> mel spectrogram -> one 96-dim embedding per 80 ms (ONNX)."""
 
     def __init__(self, model_dir: Path = MODEL_DIR) -> None:
         import onnxruntime as ort
@@ -39,15 +39,9 @@ class WordCheck:
                                         providers=["CPUExecutionProvider"])
 
         self._mel, self._embed = session("melspectrogram.onnx"), session("embedding_model.onnx")
-        head = np.load(model_dir / "head.npz")
-        self._nets = [tuple(head[f"{k}{i}"] for k in ("mean", "scale", "w1_", "b1_", "w2_", "b2_"))
-                      for i in range(sum(1 for k in head.files if k.startswith("mean")))]
-        self.words: tuple[str, ...] = tuple(str(c) for c in head["classes"][1:])
-        self._thresholds = head["thresholds"].astype(np.float32)
-        self._window = int(head["window"])
 
-    def embeddings(self, samples: np.ndarray) -> np.ndarray:
-        """One 96-dim embedding per 80 ms of `samples` (float -1..1 at 16 kHz)."""
+    def __call__(self, samples: np.ndarray) -> np.ndarray:
+        """Embeddings (n x 96) of `samples` (float -1..1 at 16 kHz), one per 80 ms."""
         pcm = np.clip(np.round(samples * 32768), -32768, 32767).astype(np.float32)[None, :]
         mel = np.squeeze(self._mel.run(None, {"input": pcm})[0]) / 10 + 2
         starts = range(0, len(mel) - MEL_WINDOW + 1, MEL_STEP)
@@ -55,6 +49,19 @@ class WordCheck:
             return np.zeros((0, 96), np.float32)
         batch = np.stack([mel[i : i + MEL_WINDOW] for i in starts])[..., None].astype(np.float32)
         return self._embed.run(None, {"input_1": batch})[0].reshape(len(starts), -1)
+
+
+class WordCheck:
+    """The speech embedding and a classifier head (numpy) over windows of it (head.npz)."""
+
+    def __init__(self, model_dir: Path = MODEL_DIR) -> None:
+        self.embeddings = SpeechEmbedding(model_dir)
+        head = np.load(model_dir / "head.npz")
+        self._nets = [tuple(head[f"{k}{i}"] for k in ("mean", "scale", "w1_", "b1_", "w2_", "b2_"))
+                      for i in range(sum(1 for k in head.files if k.startswith("mean")))]
+        self.words: tuple[str, ...] = tuple(str(c) for c in head["classes"][1:])
+        self._thresholds = head["thresholds"].astype(np.float32)
+        self._window = int(head["window"])
 
     def scores(self, samples: np.ndarray) -> np.ndarray:
         """Per word, the best log odds against "other" over every window of the audio."""
