@@ -13,9 +13,12 @@ for tuning); both are reported.
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy, as the `footcare` command does
+
 import argparse
 import json
-import os
 import platform
 import random
 import resource
