@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.intents import SAFETY_COMMANDS, Grammars
-from assistant.recognition.audio import RoomTone, from_pcm, periodicity, rms
+from assistant.recognition.audio import ROOM_TONE_RMS, RoomTone, from_pcm, periodicity, rms
 from assistant.recognition.fsg import phrase_priors, trie_transitions, with_garbage
 from assistant.recognition.garbage import garbage_words
 from assistant.recognition.phrases import PhraseSet, other_phrases, phrase_set
@@ -67,7 +67,7 @@ WORD_QUIET_S = 0.5
 end, and the check was trained on words with quiet after them."""
 WORD_AUDIO_S = 3.0
 """Audio kept for the word check (an utterance it judges is shorter than `word_check_max_s`)."""
-_QUIET = np.random.default_rng(0).normal(0, 3e-4, int(WORD_AUDIO_S * SAMPLE_RATE)).astype(np.float32)
+_QUIET = np.random.default_rng(0).normal(0, ROOM_TONE_RMS, int(WORD_AUDIO_S * SAMPLE_RATE)).astype(np.float32)
 """Faint noise (room tone) where the word check's audio needs padding."""
 ADAPTED_DIR = Path(__file__).resolve().parent / "adapted"
 """The acoustic model adapted to real speakers (scripts/adapt_sphinx.py): these files are
@@ -533,12 +533,12 @@ class SphinxRecognizer:
         if not margins:
             return hyp
         best = max(margins, key=margins.get)
-        safety = self.phrases.intent_of(best) in SAFETY_COMMANDS
-        if hyp is None or (safety and margins[best] > 0 and best != hyp.text):
+        intent = self.phrases.intent_of(best)
+        if hyp is None or (intent in SAFETY_COMMANDS and margins[best] > 0 and best != hyp.text):
             if margins[best] <= 0:
                 return None
             confidence = 1.0 / (1.0 + math.exp(-margins[best]))
-            return Hypothesis(best, self.phrases.intent_of(best), round(confidence, 3), final, self._utterance_s())
+            return Hypothesis(best, intent, round(confidence, 3), final, self._utterance_s())
         floor = self.settings.word_check_stop_floor if hyp.intent in SAFETY_COMMANDS else 0.0
         return hyp if margins[hyp.text] > floor else None
 

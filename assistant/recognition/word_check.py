@@ -66,10 +66,10 @@ class WordCheck:
     def scores(self, samples: np.ndarray) -> np.ndarray:
         """Per word, the best log odds against "other" over every window of the audio."""
         emb = self.embeddings(samples)
-        if len(emb) < self._window:
-            emb = np.concatenate([np.repeat(emb[:1], self._window - len(emb), axis=0), emb]) if len(emb) else None
-        if emb is None:
+        if not len(emb):
             return np.full(len(self.words), -np.inf, np.float32)
+        if len(emb) < self._window:  # shorter than a window: its first embedding stands for what came before
+            emb = np.concatenate([np.repeat(emb[:1], self._window - len(emb), axis=0), emb])
         x = np.stack([emb[j : j + self._window].reshape(-1) for j in range(len(emb) - self._window + 1)])
         p = np.mean([_softmax(np.maximum(((x - m) / s) @ w1 + b1, 0) @ w2 + b2)
                      for m, s, w1, b1, w2, b2 in self._nets], axis=0)
