@@ -21,6 +21,7 @@ from assistant.audio.echo import EchoSuppressor, ReferenceBuffer
 from assistant.audio.guard import SelfEchoGuard
 from assistant.audio.mic import Microphone
 from assistant.audio.recognizer_process import RecognizerProcess
+from assistant.audio.user_voice import UserVoice
 from assistant.dialogue import Adaptation, Session
 from assistant.events import (
     Action,
@@ -164,7 +165,9 @@ class LiveSession:
         player.on_clip = self.guard.played
         player.on_idle = self._player_idle
         self.echo = EchoSuppressor(mic.rate, reference)
-        self.speaker = Speaker(player, cache, voice, on_finished=lambda: self._events.put(SpeechFinished()))
+        self.user_voice = UserVoice()
+        self.speaker = Speaker(player, cache, voice, on_finished=lambda: self._events.put(SpeechFinished()),
+                               user_talking=lambda: self.user_voice.talking)
         player.set_volume(self.session.volume)  # the remembered volume, when memory gave one
         self._record = _open_wav(record_to) if record_to else None
         self._canceller = threading.Thread(target=self._cancel_echo, name="echo", daemon=True)
@@ -270,6 +273,7 @@ class LiveSession:
                 if self._record is not None:
                     self._record.writeframes(frame.tobytes())
                 chunk.append(frame.tobytes())
+                self.user_voice.feed(chunk[-1])
             if self.echo.slips and self.echo.slips[-1] != last_slip:
                 self._notice(self.now(), "echo slip", {"frame": self.echo.slips[-1]})
             if len(chunk) >= CHUNK_FRAMES:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -21,12 +22,22 @@ from assistant.speech.tts import TTS_RATE, Voice, sentences
 
 
 AFTER_CUT_S = 0.3
+"""Quiet after a cut before the next line, at least: the user hears that we stopped."""
+TURN_GAP_S = 0.15
+"""After the user stopped talking, this long before the next line. The detector already holds
+its "talking" for 0.3-0.4 s after the voice (assistant/audio/user_voice.py), so a reply comes
+about half a second after the user's last word: a turn's gap for an older listener."""
+TURN_WAIT_MAX_S = 2.0
+"""After a cut the next line waits for the user to finish talking, but no longer than this
+from the cut (a noisy room may sound like talking all the time)."""
 
 
 class Speaker:
-    """Queues lines, renders them (cache first) and plays them; `stop()` cuts at once."""
+    """Queues lines, renders them (cache first) and plays them; `stop()` cuts at once, and the
+    next line starts when the user has finished talking (`user_talking`)."""
 
-    def __init__(self, player: Player, cache: SpeechCache, voice: Voice, on_finished: Callable[[], None]) -> None:
+    def __init__(self, player: Player, cache: SpeechCache, voice: Voice, on_finished: Callable[[], None],
+                 user_talking: Callable[[], bool] = lambda: False) -> None:
         self.player = player
         self.cache = cache
         self.voice = voice
@@ -35,7 +46,10 @@ class Speaker:
         self._generation = 0
         self._unrendered = 0  # lines queued but not yet handed to the player
         self._busy = False
-        self._after_cut = False
+        self._turn_after: int | None = None
+        """The generation whose first sentence waits for the user's turn to end (see stop)."""
+        self._cut_at = 0.0
+        self._user_talking = user_talking
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="speaker", daemon=True)
         self._thread.start()
@@ -51,7 +65,8 @@ class Speaker:
         with self._lock:
             self._generation += 1
             self.player.cut()
-            self._after_cut = True
+            self._turn_after = self._generation
+            self._cut_at = time.monotonic()
         self._jobs.put(("check", self._generation, ""))
 
     def set_voice(self, rate_wpm: int, volume: float) -> None:
@@ -86,15 +101,30 @@ class Speaker:
             if generation != self._generation:
                 return
             clip = resample(self.cache.sentence(sentence, self.voice), TTS_RATE, self.player.rate)
-            if not self.player.idle:  # a pause between sentences, none before the first or after the last
+            if self._turn_after == generation:  # the first words after a cut
+                self._await_turn(generation)
+                with self._lock:
+                    if self._turn_after == generation:
+                        self._turn_after = None
+            elif not self.player.idle:  # a pause between sentences, none before the first or after the last
                 clip = np.concatenate([pause, clip])
-            elif self._after_cut:  # a moment of silence after a cut: the user hears that we stopped
-                clip = np.concatenate([np.zeros(int(AFTER_CUT_S * self.player.rate), dtype=np.float32), clip])
-            self._after_cut = False
             with self._lock:
                 if generation != self._generation:
                     return
                 self.player.play(clip, sentence)
+
+    def _await_turn(self, generation: int) -> None:
+        """After a cut: until AFTER_CUT_S has passed and the user has not talked for TURN_GAP_S,
+        at most TURN_WAIT_MAX_S from the cut, or until another cut."""
+        last_voice = self._cut_at
+        while generation == self._generation:
+            now = time.monotonic()
+            if self._user_talking():
+                last_voice = now
+            waited = now - self._cut_at
+            if waited >= TURN_WAIT_MAX_S or (waited >= AFTER_CUT_S and now - last_voice >= TURN_GAP_S):
+                return
+            time.sleep(0.01)
 
     def _check_finished(self) -> None:
         with self._lock:
