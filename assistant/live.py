@@ -270,10 +270,11 @@ class LiveSession:
                 continue
             last_slip = self.echo.slips[-1] if self.echo.slips else None
             for frame in self.echo.process(block, when):
+                pcm = frame.tobytes()
                 if self._record is not None:
-                    self._record.writeframes(frame.tobytes())
-                chunk.append(frame.tobytes())
-                self.user_voice.feed(chunk[-1])
+                    self._record.writeframes(pcm)
+                chunk.append(pcm)
+                self.user_voice.feed(pcm)
             if self.echo.slips and self.echo.slips[-1] != last_slip:
                 self._notice(self.now(), "echo slip", {"frame": self.echo.slips[-1]})
             if len(chunk) >= CHUNK_FRAMES:

@@ -3,15 +3,13 @@
 After a barge-in the assistant answers once the person has finished ("stop now", "wait a
 moment please"): a reply begun while they still talk is masked by their own voice, and the
 speaker sounds as if it never stopped (docs/BENCHMARKS.md, Barge-in, fourteenth round).
-PocketSphinx's voice activity detector decides, as it does for the recogniser.
+PocketSphinx's voice activity detector decides, with the recogniser's settings: the talking
+ends about a window (VAD_WINDOW_S) after the voice.
 """
 
 from __future__ import annotations
 
-WINDOW_S = 0.3
-"""Seconds of audio the detector judges at a time: the talking ends this long after the voice."""
-RATIO = 0.7
-"""Share of a window's frames that must be voice."""
+from assistant.recognition.sphinx import VAD_RATIO, VAD_WINDOW_S
 
 
 class UserVoice:
@@ -23,7 +21,7 @@ class UserVoice:
         except ImportError:  # without it the assistant answers after a fixed pause, as before
             self._vad = None
         else:
-            self._vad = Endpointer(window=WINDOW_S, ratio=RATIO, sample_rate=sample_rate)
+            self._vad = Endpointer(window=VAD_WINDOW_S, ratio=VAD_RATIO, sample_rate=sample_rate)
         self._pending = b""
         self.talking = False
 

@@ -43,6 +43,8 @@ SAMPLE_RATE = 16000
 MAX_UTTERANCE_S = 8.0
 VAD_WINDOW_S = 0.3
 """The voice activity detector decides on this much audio (and so decides this late)."""
+VAD_RATIO = 0.7
+"""Share of the detector's window that must be voice (also assistant/audio/user_voice.py)."""
 NBEST = 10
 MIN_PEAK_RMS = 0.003
 """Loudest 30 ms frame of an utterance must reach this (-50 dBFS): the voice activity
@@ -220,7 +222,7 @@ class SphinxRecognizer:
         for word, phones in EXTRA_PRONUNCIATIONS.items():
             if self._cmd.lookup_word(word) is None:
                 self._cmd.add_word(word, phones, True)
-        self._new_vad = lambda: Endpointer(window=VAD_WINDOW_S, ratio=0.7, sample_rate=SAMPLE_RATE)
+        self._new_vad = lambda: Endpointer(window=VAD_WINDOW_S, ratio=VAD_RATIO, sample_rate=SAMPLE_RATE)
         self._vad = self._new_vad()
         self._frame_bytes = self._vad.frame_bytes
         self._recent: deque[tuple[int, bytes]] = deque(maxlen=round(VAD_WINDOW_S / self._vad.frame_length) + 4)
