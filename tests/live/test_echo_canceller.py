@@ -182,9 +182,11 @@ def test_our_voice_leaking_through_moves_with_what_we_play_and_a_person_does_not
 @pytest.mark.parametrize("lost", [60, 480])
 def test_after_a_slip_the_filter_fits_again_at_once(narration, monkeypatch, lost):
     """While a slip goes uncaught the filter adapts to the wrong pairing. Fed the frames it was
-    caught on again, rightly paired, it leaks far less in the second after (measured: 9 dB);
-    left alone, it leaked for seconds, and the gate, learning the residue from that leak, hushed
-    a person talking (a "stop" 0.5 s after a slip was heard 3 times in 10, offline)."""
+    caught on again, rightly paired, it leaks far less 0.5-2 s after (measured on 8 renders of
+    the narration, which espeak-ng varies from run to run: 6.3-10.2 dB less with 60 samples
+    lost, 8.7-11.7 with 480); left alone, it leaked for seconds, and the gate, learning the
+    residue from that leak, hushed a person talking (a "stop" 0.5 s after a slip was heard 3
+    times in 10, offline)."""
     import assistant.audio.echo as echo
 
     monkeypatch.setattr(echo, "GATE_GAIN", 1.0)  # the canceller's own output, not the gate's
@@ -197,8 +199,8 @@ def test_after_a_slip_the_filter_fits_again_at_once(narration, monkeypatch, lost
         monkeypatch.setattr(echo, "REFIT_PASSES", passes)
         out, canceller, _ = _cancelled(narration, mic)
         assert len(canceller.slips) == 1
-        leak_db[passes] = 10 * np.log10(np.mean(out[s + 8000 : s + 16000] ** 2) + 1e-12)  # 0.5-1 s after
-    assert leak_db[refit] < leak_db[0] - 6, leak_db
+        leak_db[passes] = 10 * np.log10(np.mean(out[s + 8000 : s + 32000] ** 2) + 1e-12)  # 0.5-2 s after
+    assert leak_db[refit] < leak_db[0] - 4, leak_db
 
 
 def test_with_no_echo_in_the_microphone_a_person_talking_over_us_is_heard_whole(narration, tmp_path):
