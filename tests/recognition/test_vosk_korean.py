@@ -40,9 +40,25 @@ def test_commands_are_recognised(korean, say):
 
 @pytest.mark.parametrize("text,intent", [("정지 주세요", "stop"), ("계속 주세요", "resume")])
 def test_a_two_word_phrase_is_one_command(korean, say, text, intent):
+    """Heard whole, never as its first word alone (measured: 16 of 16 takes of "정지 주세요",
+    14 of 16 of "계속 주세요"; espeak-ng's slow plain "ko" voice reads its first syllable as 예)."""
     korean.set_grammar("narration")
-    hyp = heard(korean, say(text, "ko", 130))
-    assert hyp is not None and (hyp.text, hyp.intent) == (text, intent)
+    takes = [(voice, rate) for voice in ("ko", "ko+f3") for rate in (110, 130, 150, 170)]
+    hyps = [heard(korean, say(text, voice, rate)) for voice, rate in takes]
+    assert all(h is None or (h.text, h.intent) == (text, intent) for h in hyps), hyps
+    assert sum(h is not None for h in hyps) >= 0.75 * len(takes), hyps
+
+
+def test_each_recording_is_heard_as_if_it_came_first(korean, say):
+    """Kaldi's Reset() keeps the feature pipeline, which adapts to what it has heard: without a
+    fresh recogniser per recording, a file's result hung on the files before it."""
+    take = say("계속 주세요", "ko", 130)
+    korean.set_grammar("narration")
+    first = heard(korean, take)
+    for text, _ in COMMANDS:
+        for voice, rate in VOICES:
+            heard(korean, say(text, voice, rate))
+    assert heard(korean, take) == first
 
 
 def test_grammar_switching_changes_what_is_heard(korean, say):
