@@ -67,6 +67,12 @@ fall inside a soft start) and up to the moment of the decision."""
 WORD_QUIET_S = 0.5
 """Faint noise put after the audio the word check judges: an early decision comes at the word's
 end, and the check was trained on words with quiet after them."""
+WORD_AFTER_S = 0.3
+"""A spotted word beginning this long after the utterance's onset has a word before it ("please
+stop"): the word check hears the spotted word alone (from WORD_OWN_LEAD_S before it)."""
+WORD_OWN_LEAD_S = 0.1
+SPHINX_FRAME_S = 0.01
+"""PocketSphinx's frame: its segments' start and end frames count these from the onset."""
 WORD_AUDIO_S = 3.0
 """Audio kept for the word check (an utterance it judges is shorter than `word_check_max_s`)."""
 _QUIET = np.random.default_rng(0).normal(0, ROOM_TONE_RMS, int(WORD_AUDIO_S * SAMPLE_RATE)).astype(np.float32)
@@ -444,7 +450,7 @@ class SphinxRecognizer:
             return self._spotted_hypothesis(word, final=False)
         self._gate.fired = True  # one decision per utterance
         hyp = self._spotted_hypothesis(word, final=False)
-        checked = self._second_opinion(hyp, final=False)
+        checked = self._second_opinion(hyp, final=False, word_start_s=self._spotted_start_s(hyp))
         self._refused = hyp is not None and checked is None
         return checked
 
@@ -460,6 +466,14 @@ class SphinxRecognizer:
                     margin -= self.settings.adapted_margin_overrides.get(word, self.settings.adapted_margin)
                 out.append(Spotted(word, seg.end_frame, margin))
         return out
+
+    def _spotted_start_s(self, hyp: Hypothesis | None) -> float | None:
+        """Where the spotted word of `hyp` began, in seconds after the utterance's onset."""
+        if hyp is None:
+            return None
+        starts = [seg.start_frame for spotter in self._spotters() for seg in spotter.seg() or []
+                  if " ".join(seg.word.split()) == hyp.text]
+        return min(starts) * SPHINX_FRAME_S if starts else None
 
     def _spotted_hypothesis(self, word: Keyphrase | None, final: bool) -> Hypothesis | None:
         if word is None or not self._speech_like():
@@ -524,18 +538,24 @@ class SphinxRecognizer:
             return self._judge(text, final=True)
         return spotted
 
-    def _second_opinion(self, hyp: Hypothesis | None, final: bool) -> Hypothesis | None:
+    def _second_opinion(self, hyp: Hypothesis | None, final: bool,
+                        word_start_s: float | None = None) -> Hypothesis | None:
         """`hyp` as the word check judges it (see SphinxSettings.word_check), in an utterance short
         enough: a word it hears where PocketSphinx heard nothing; PocketSphinx's "yes" or "no" only
         if it hears that word too, and its "stop" unless it is far from hearing it
         (`word_check_stop_floor`). A safety word it hears wins; any other phrase stands unless the
-        check plainly hears a word of another intent (`word_check_overrule`)."""
+        check plainly hears a word of another intent (`word_check_overrule`). A spotted word that
+        began `word_start_s` after the onset, later than WORD_AFTER_S, is heard alone, with quiet
+        before it: the check learnt single words ("please stop" scored down to -7.5)."""
         check = self._word_check
         if check is None or self._utterance_s() > self.settings.word_check_max_s or not self._speech_like():
             return hyp
-        frames = round((self._utterance_s() + WORD_LEAD_S) / self._vad.frame_length)
+        own_word = word_start_s is not None and word_start_s > WORD_AFTER_S
+        lead_s = WORD_OWN_LEAD_S - word_start_s if own_word else WORD_LEAD_S
+        frames = round((self._utterance_s() + lead_s) / self._vad.frame_length)
         heard = from_pcm(b"".join(list(self._heard)[-frames:]))
-        before = _QUIET[: max(0, frames * self._frame_bytes // 2 - len(heard))]  # a stream just begun
+        missing = frames * self._frame_bytes // 2 - len(heard)  # a stream just begun
+        before = _QUIET[: round(WORD_LEAD_S * SAMPLE_RATE) if own_word else max(0, missing)]
         margins = {w: m for w, m in check.margins(np.concatenate(
             [before, heard, _QUIET[: round(WORD_QUIET_S * SAMPLE_RATE)]])).items() if self.phrases.intent_of(w)}
         if not margins:

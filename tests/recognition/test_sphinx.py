@@ -319,3 +319,13 @@ def test_a_word_the_check_plainly_hears_overrules_another_intents_phrase(speech_
     never, default = found.values()
     assert default == clips, found
     assert sum(never[c] != clips[c] for c in clips) >= 2, found  # without the rule: PocketSphinx's phrase
+
+
+def test_please_stop_is_decided_at_the_stop_not_at_the_end(sphinx, say):
+    """The word check learnt single words: hearing "please" too, it once scored the spotted "stop"
+    -7.5 and vetoed it, and the phrase was decided only after the utterance ended (at a
+    confidence refused over our voice). It now hears the spotted word alone."""
+    sphinx.set_grammar("narration")
+    hyps = [heard(sphinx, say("please stop", voice, rate))
+            for voice in ("en-us+klatt2", "en-us+klatt3", "en-us+m2", "en-us+f1") for rate in (100, 115, 140)]
+    assert all(h is not None and h.intent == "stop" and not h.final for h in hyps), hyps
