@@ -177,8 +177,9 @@ class SphinxSettings:
     word_check_overrule: float = 5.0
     """A phrase PocketSphinx heard that is not one of the check's words ("please go on", "none")
     gives way to the check's word of another intent when the check hears that word with at least
-    this margin; a safety phrase ("that hurts", "wait") always stands. Over the 910 dev clips and 176 espeak-ng takes of short answers (both splits),
-    a non-check phrase came with a check margin above 0 only on that word's own clips: real
+    this margin; a safety phrase ("that hurts", "wait") always stands. Over the 910 dev clips and
+    176 espeak-ng takes of short answers (both splits), a non-check phrase came with a check
+    margin above 0 only on that word's own clips: real
     "stop"s heard as "please go on" (7.3) and "none" (18.1), real "no"s heard as "go on"
     (16.3) and "go ahead" (9.7); a "yes i have" gave "no" 1.8 (and "yes", its own intent, 17)."""
     word_check_max_s: float = 1.6
@@ -458,21 +459,24 @@ class SphinxRecognizer:
         """Every word the keyphrase searches have reported in this utterance, with its margin (the
         adapted spotter's less its `adapted_margin`; the arbiter takes a word's best)."""
         out = []
+        for spotter, word, seg in self._segments():
+            margin = math.log(seg.prob) / LOG_BASE + KWS_OFFSET if seg.prob > 0 else SEARCH_FLOOR
+            if spotter is self._kws_adapted:
+                margin -= self.settings.adapted_margin_overrides.get(word, self.settings.adapted_margin)
+            out.append(Spotted(word, seg.end_frame, margin))
+        return out
+
+    def _segments(self):
+        """(spotter, word, segment) for every word the keyphrase searches reported in this utterance."""
         for spotter in self._spotters():
             for seg in spotter.seg() or []:
-                word = " ".join(seg.word.split())
-                margin = math.log(seg.prob) / LOG_BASE + KWS_OFFSET if seg.prob > 0 else SEARCH_FLOOR
-                if spotter is self._kws_adapted:
-                    margin -= self.settings.adapted_margin_overrides.get(word, self.settings.adapted_margin)
-                out.append(Spotted(word, seg.end_frame, margin))
-        return out
+                yield spotter, " ".join(seg.word.split()), seg
 
     def _spotted_start_s(self, hyp: Hypothesis | None) -> float | None:
         """Where the spotted word of `hyp` began, in seconds after the utterance's onset."""
         if hyp is None:
             return None
-        starts = [seg.start_frame for spotter in self._spotters() for seg in spotter.seg() or []
-                  if " ".join(seg.word.split()) == hyp.text]
+        starts = [seg.start_frame for _, word, seg in self._segments() if word == hyp.text]
         return min(starts) * SPHINX_FRAME_S if starts else None
 
     def _spotted_hypothesis(self, word: Keyphrase | None, final: bool) -> Hypothesis | None:
@@ -550,12 +554,16 @@ class SphinxRecognizer:
         check = self._word_check
         if check is None or self._utterance_s() > self.settings.word_check_max_s or not self._speech_like():
             return hyp
+        if hyp is not None and hyp.text not in check.words and hyp.intent in SAFETY_COMMANDS:
+            return hyp  # "that hurts", "wait": never overruled, so not worth the check's time
         own_word = word_start_s is not None and word_start_s > WORD_AFTER_S
-        lead_s = WORD_OWN_LEAD_S - word_start_s if own_word else WORD_LEAD_S
-        frames = round((self._utterance_s() + lead_s) / self._vad.frame_length)
+        # the spotted word alone, or the utterance from WORD_LEAD_S before its onset
+        span_s = self._utterance_s() + (WORD_OWN_LEAD_S - word_start_s if own_word else WORD_LEAD_S)
+        frames = round(span_s / self._vad.frame_length)
         heard = from_pcm(b"".join(list(self._heard)[-frames:]))
-        missing = frames * self._frame_bytes // 2 - len(heard)  # a stream just begun
-        before = _QUIET[: round(WORD_LEAD_S * SAMPLE_RATE) if own_word else max(0, missing)]
+        # room tone before the word alone as long as the usual lead; else padding for a stream just begun
+        pad = round(WORD_LEAD_S * SAMPLE_RATE) if own_word else max(0, frames * self._frame_bytes // 2 - len(heard))
+        before = _QUIET[:pad]
         margins = {w: m for w, m in check.margins(np.concatenate(
             [before, heard, _QUIET[: round(WORD_QUIET_S * SAMPLE_RATE)]])).items() if self.phrases.intent_of(w)}
         if not margins:
@@ -563,8 +571,7 @@ class SphinxRecognizer:
         best = max(margins, key=margins.get)
         intent = self.phrases.intent_of(best)
         if hyp is not None and hyp.text not in check.words:
-            overruled = hyp.intent not in SAFETY_COMMANDS and intent != hyp.intent  # "that hurts" stays pain
-            if overruled and margins[best] >= self.settings.word_check_overrule:
+            if intent != hyp.intent and margins[best] >= self.settings.word_check_overrule:
                 return self._checked_word(best, margins[best], final)
             return hyp
         if hyp is None or (intent in SAFETY_COMMANDS and margins[best] > 0 and best != hyp.text):
