@@ -19,7 +19,7 @@ About 15 minutes on one core: espeak-ng 0.5 min, embeddings 10 min, training 5 m
 synthetic WAVs and the embeddings are cached in --work (delete it to recompute), so a rerun
 only trains.
 
-    nice .venv/bin/python scripts/train_word_check.py [--out PATH] [--work DIR]
+    nice .venv/bin/python scripts/train_word_check.py [--out PATH] [--work DIR] [--extra-negatives]
 
 Needs espeak-ng, onnxruntime and scikit-learn (only here: pip install scikit-learn). A port of
 the prototype that trained the shipped head (variant E3_synth_real_aug_mlp128_W8_a0.1_realx3),
@@ -100,6 +100,16 @@ PHRASES = ("what time is it", "turn on the light", "play some music", "good morn
            "let me think", "one moment", "hold on", "sounds good", "top of the morning",
            "step by step", "in stock", "go away", "so what", "just a second", "right now",
            "left side")
+EXTRA_WORDS = 2000
+"""Frequent English words (PocketSphinx's language model) spoken as further negatives."""
+EXTRA_TAKES = 2
+"""Takes of each of them, each by its own voice."""
+EXTRA_SENTENCES = 300
+"""Runs of 3-6 of those words, as a television or another person talking."""
+LEFT_OUT = frozenset(("backward bed bird cat dog follow forward happy house learn marvin sheila tree "
+                      "visual wow zero one two three four five six seven eight nine "
+                      "know noh yeah yep yup nope nah").split())
+"""The dev set's unknown words (kept unseen, as above) and the targets' homophones and synonyms."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +192,41 @@ def synthesize(folder: Path) -> list[Take]:
             one("other", phrase)
     for _ in range(40):
         one("babble", " ".join(rng.sample(COMMON, 12)))
+    return takes
+
+
+def extra_vocabulary() -> list[str]:
+    """EXTRA_WORDS frequent words, less LEFT_OUT, near-miss words and any word said like a target
+    or beginning as one ("nobody", "stopped"): spoken alone they sound like negatives, but
+    in a short answer their start is the target's word."""
+    from assistant.recognition.garbage import pronunciations, ranked_words
+    from assistant.recognition.sphinx import stock_model_dir
+
+    model = stock_model_dir()
+    dict_path = str(model / "cmudict-en-us.dict")
+    prons = pronunciations(dict_path)
+    targets = [q for w in ev.TARGET_WORDS for q in prons[w]]
+    skip = LEFT_OUT | set(ev.TARGET_WORDS) | set(ev.NEAR_MISS_WORDS)
+    words = [w for w in ranked_words(dict_path, str(model / "en-us.lm.bin"))
+             if w not in skip and not any(p[:len(q)] == q for p in prons[w] for q in targets)]
+    return words[:EXTRA_WORDS]
+
+
+def synthesize_extra(folder: Path) -> list[Take]:
+    """The extra negatives: each vocabulary word EXTRA_TAKES times, and sentences of them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng, variants, takes, vocabulary = random.Random(2), espeak_variants(), [], extra_vocabulary()
+
+    def one(text: str) -> None:
+        voice = rng.choice(VOICES) + rng.choice(variants)
+        if path := render(text, voice, rng.randint(100, 200), rng.randint(20, 80), folder):
+            takes.append(Take(path, "other", voice))
+
+    for word in vocabulary:
+        for _ in range(EXTRA_TAKES):
+            one(word)
+    for _ in range(EXTRA_SENTENCES):
+        one(" ".join(rng.sample(vocabulary, rng.randint(3, 6))))
     return takes
 
 
@@ -304,9 +349,7 @@ class Embedder:
 def base_items(check: SpeechEmbedding, takes: list[Take]) -> list[Item]:
     """Held-out and tune clips, noise alone, room tone and espeak-ng speech."""
     e = Embedder(check, 123)
-    train_noises = colored_noises(e.rng)
-    train_noises["babble"] = babble([t.path for t in takes if t.label == "babble"], e.rng)
-    train_noises.update(recorded_noise(0))
+    train_noises = training_noises(e.rng, takes)
     test_noises = recorded_noise(1)
     names = list(train_noises)
     for folder in REAL_FOLDERS:
@@ -344,9 +387,22 @@ def base_items(check: SpeechEmbedding, takes: list[Take]) -> list[Item]:
     for _ in range(20):
         e.add(none, 0.5, split="synth", cond="roomtone", **noise_meta)
 
+    add_takes(e, [t for t in takes if t.label != "babble"], train_noises)
+    print(f"  espeak-ng: {len(e.items)} items", flush=True)
+    return e.items
+
+
+def training_noises(rng: np.random.Generator, takes: list[Take]) -> dict[str, np.ndarray]:
+    """Coloured noise, espeak-ng babble and the first half of each recorded noise."""
+    noises = colored_noises(rng)
+    noises["babble"] = babble([t.path for t in takes if t.label == "babble"], rng)
+    return noises | recorded_noise(0)
+
+
+def add_takes(e: Embedder, takes: list[Take], noises: dict[str, np.ndarray]) -> None:
+    """Each espeak-ng take at a random level, clean and in a random noise at 20, 10 or 5 dB."""
+    names = list(noises)
     for take in takes:
-        if take.label == "babble":
-            continue
         x = trim(read(take.path))
         if len(x) < 1600:
             continue
@@ -356,8 +412,23 @@ def base_items(check: SpeechEmbedding, takes: list[Take]) -> list[Item]:
         e.add(x, e.rng.uniform(0.4, 1.0), cond="clean", **meta)
         name = e.rng.choice(names)
         snr = int(e.rng.choice([20, 10, 5]))
-        e.add(x, e.rng.uniform(0.4, 1.0), noise=train_noises[name], snr=snr, cond=f"{snr}dB:{name}", **meta)
-    print(f"  espeak-ng: {len(e.items)} items", flush=True)
+        e.add(x, e.rng.uniform(0.4, 1.0), noise=noises[name], snr=snr, cond=f"{snr}dB:{name}", **meta)
+
+
+def extra_items(check: SpeechEmbedding, takes: list[Take], work: Path) -> list[Item]:
+    """The extra negatives (synthesize_extra), cached in `work`."""
+    cache = work / "extra.pkl"
+    if cache.exists():
+        with open(cache, "rb") as f:
+            return pickle.load(f)
+    t0 = time.time()
+    extra = synthesize_extra(work / "synth-extra")
+    print(f"espeak-ng: {len(extra)} extra takes ({time.time() - t0:.0f} s); embedding ...", flush=True)
+    e = Embedder(check, 11)
+    add_takes(e, extra, training_noises(e.rng, takes))
+    with open(cache, "wb") as f:
+        pickle.dump(e.items, f)
+    print(f"  extra negatives: {len(e.items)} items ({time.time() - t0:.0f} s)", flush=True)
     return e.items
 
 
@@ -387,21 +458,23 @@ def variant_items(check: SpeechEmbedding) -> list[Item]:
     return e.items
 
 
-def features(work: Path) -> tuple[list[Item], list[Item]]:
-    """(base items, variant items), computed once and cached in `work`."""
-    cache = work / "features.pkl"
+def features(work: Path, extra: bool) -> tuple[list[Item], list[Item], list[Item]]:
+    """(base items, variant items, extra negatives if `extra`), computed once and cached in `work`."""
+    t0, cache = time.time(), work / "features.pkl"
+    takes = synthesize(work / "synth")
+    print(f"espeak-ng: {len(takes)} takes ({time.time() - t0:.0f} s)", flush=True)
+    check = SpeechEmbedding(MODEL_DIR)
     if cache.exists():
         with open(cache, "rb") as f:
-            return pickle.load(f)
-    t0 = time.time()
-    takes = synthesize(work / "synth")
-    print(f"espeak-ng: {len(takes)} takes ({time.time() - t0:.0f} s); embedding ...", flush=True)
-    check = SpeechEmbedding(MODEL_DIR)
-    result = base_items(check, takes), variant_items(check)
-    with open(cache, "wb") as f:
-        pickle.dump(result, f)
+            base, variants = pickle.load(f)
+    else:
+        print("embedding ...", flush=True)
+        base, variants = base_items(check, takes), variant_items(check)
+        with open(cache, "wb") as f:
+            pickle.dump((base, variants), f)
+    more = extra_items(check, takes, work) if extra else []
     print(f"features: {time.time() - t0:.0f} s", flush=True)
-    return result
+    return base, variants, more
 
 
 # --- training
@@ -518,13 +591,17 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=MODEL_DIR / "head.npz")
     ap.add_argument("--work", type=Path, default=Path("/tmp/footcare-word-check"),
                     help="cache of synthetic WAVs and embeddings")
+    ap.add_argument("--extra-negatives", action="store_true",
+                    help="also learn from EXTRA_WORDS frequent words and sentences of them (not the "
+                         "shipped head: docs/BENCHMARKS.md, Recognition, fourteenth round)")
     args = ap.parse_args()
     try:
         import sklearn  # noqa: F401
     except ImportError:
         sys.exit("training the word check needs scikit-learn: pip install scikit-learn")
     t0 = time.time()
-    items, variants = features(args.work)
+    items, variants, extra = features(args.work, args.extra_negatives)
+    items = items + extra
     synth, tune, held = ([it for it in items if it.split == split] for split in ("synth", "tune", "held"))
     print(f"training on {len(synth)} synthetic and {REAL_REPEATS} x {len(tune) + len(variants)} tune items ...",
           flush=True)
