@@ -73,8 +73,16 @@ stop"): the word check hears the spotted word alone (from WORD_OWN_LEAD_S before
 WORD_OWN_LEAD_S = 0.1
 SPHINX_FRAME_S = 0.01
 """PocketSphinx's frame: its segments' start and end frames count these from the onset."""
+WORD_PEAK_DB = 10.0
+"""The loud part of an utterance: its frames within this of its loudest (and WORD_FLOOR_DB above
+its quietest fifth). In noise that starts before the word, the detector's utterance can run the
+whole recording while the word in it is short."""
+WORD_FLOOR_DB = 6.0
+WORD_LOUD_AFTER_S = 0.2
+"""The loud part must begin this long after the onset to be judged alone: what came before it
+was noise, not a first word ("i don't know", loud from its onset, stays a phrase)."""
 WORD_AUDIO_S = 3.0
-"""Audio kept for the word check (an utterance it judges is shorter than `word_check_max_s`)."""
+"""Audio kept for the word check: the utterances it judges and WORD_LEAD_S before them."""
 _QUIET = np.random.default_rng(0).normal(0, ROOM_TONE_RMS, int(WORD_AUDIO_S * SAMPLE_RATE)).astype(np.float32)
 """Faint noise (room tone) where the word check's audio needs padding."""
 ADAPTED_DIR = Path(__file__).resolve().parent / "adapted"
@@ -164,11 +172,11 @@ class SphinxSettings:
     not heard as "not sure"; "carry on" missed in a long stream), so it is off."""
     word_check: bool = True
     """A second opinion (word_check.py, Google's speech embedding and a classifier over it) on
-    "stop", "yes" and "no" in utterances up to `word_check_max_s` long: it takes the word when it
-    hears it, PocketSphinx or not, and refuses PocketSphinx's "yes" or "no" when it does not hear
-    that word, and its "stop" only when far from hearing it (`word_check_stop_floor`). Other
-    phrases ("nah", "carry on") stay PocketSphinx's. Measured on held-out speakers
-    (docs/BENCHMARKS.md, Recognition, eleventh round)."""
+    "stop", "yes" and "no" in utterances one word long (`word_check_max_s`, `word_check_loud_s`):
+    it takes the word when it hears it, PocketSphinx or not, and refuses PocketSphinx's "yes" or
+    "no" when it does not hear that word, and its "stop" only when far from hearing it
+    (`word_check_stop_floor`). Other phrases ("nah", "carry on") stay PocketSphinx's. Measured
+    on held-out speakers (docs/BENCHMARKS.md, Recognition, eleventh round)."""
     word_check_stop_floor: float = -5.0
     """PocketSphinx's "stop" is refused only when the word check's margin for it is below this:
     of 140 real "stop"s decided early, 2 were that far (8 below 0), against 15 of the 17 other
@@ -184,7 +192,13 @@ class SphinxSettings:
     (16.3) and "go ahead" (9.7); a "yes i have" gave "no" 1.8 (and "yes", its own intent, 17)."""
     word_check_max_s: float = 1.6
     """Longer utterances are phrases, which the word check was not trained on (a word of 1 s
-    ends as an utterance of 1.3-1.5 s: the detector closes it a window late)."""
+    ends as an utterance of 1.3-1.5 s: the detector closes it a window late), unless their loud
+    part is one word long (`word_check_loud_s`)."""
+    word_check_loud_s: float = 0.9
+    """A longer utterance is still judged when its loud part (WORD_PEAK_DB), begun after
+    WORD_LOUD_AFTER_S, lasts up to this: a word in noise that began before it (held-out "stop",
+    "yes" and "no" at 10 dB: 55 of 56 such utterances within it; "i don't know" at 130 wpm,
+    1.1 s, is not). docs/BENCHMARKS.md, Recognition, fifteenth round. 0: never."""
     fresh_mean_snr_db: float | None = 30.0
     """In a recording (a stream begun with `new_stream`), when an utterance's onset stands this
     far (dB) above the background, the spotter decodes it from the model's own cepstral mean
@@ -552,7 +566,7 @@ class SphinxRecognizer:
         began `word_start_s` after the onset, later than WORD_AFTER_S, is heard alone, with quiet
         before it: the check learnt single words ("please stop" scored down to -7.5)."""
         check = self._word_check
-        if check is None or self._utterance_s() > self.settings.word_check_max_s or not self._speech_like():
+        if check is None or not self._speech_like() or not self._one_word_long():
             return hyp
         if hyp is not None and hyp.text not in check.words and hyp.intent in SAFETY_COMMANDS:
             return hyp  # "that hurts", "wait": never overruled, so not worth the check's time
@@ -578,6 +592,21 @@ class SphinxRecognizer:
             return self._checked_word(best, margins[best], final) if margins[best] > 0 else None
         floor = self.settings.word_check_stop_floor if hyp.intent in SAFETY_COMMANDS else 0.0
         return hyp if margins[hyp.text] > floor else None
+
+    def _one_word_long(self) -> bool:
+        """The utterance, or its loud part, is short enough for the word check (see
+        SphinxSettings.word_check_max_s and word_check_loud_s)."""
+        if self._utterance_s() <= self.settings.word_check_max_s:
+            return True
+        if self._utterance_s() > WORD_AUDIO_S - WORD_LEAD_S:
+            return False  # longer than the audio kept for the check
+        frames = list(self._heard)[-round(self._utterance_s() / self._vad.frame_length):]
+        levels = 20 * np.log10(np.array([rms(from_pcm(f)) for f in frames]) + 1e-6)
+        loud = np.nonzero(levels >= max(levels.max() - WORD_PEAK_DB,
+                                        np.percentile(levels, 20) + WORD_FLOOR_DB))[0]
+        if not len(loud) or loud[0] * self._vad.frame_length < WORD_LOUD_AFTER_S:
+            return False
+        return (loud[-1] - loud[0] + 1) * self._vad.frame_length <= self.settings.word_check_loud_s
 
     def _checked_word(self, word: str, margin: float, final: bool) -> Hypothesis:
         """The word check's word as the hypothesis, its margin as a 0..1 confidence."""
