@@ -6,8 +6,8 @@ to a small speaker in a room sound otherwise. This re-estimates the model's Gaus
 weights and transitions on the `tune` half of the speakers of `../shared/data/speech-commands-dev`
 (one word a clip, every word folder but `_silence_`), the half never used for measuring
 (`assistant/recognition/evaluation.py`, `held_out`), and writes the four adapted files into
-`assistant/recognition/adapted/`, which a second spotter of the built-in engine loads over the
-stock ones when `SphinxSettings.adapted_spotter` is on (off since the word check came).
+`assistant/recognition/adapted/`, which the built-in engine's spotter loads over the stock ones
+(`SphinxSettings.adapted_spotter`).
 The other half of the speakers measures it (docs/BENCHMARKS.md, Recognition).
 
 Needs the Debian packages sphinxtrain, sphinxbase-utils (sphinx_fe) and pocketsphinx

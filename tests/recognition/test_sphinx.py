@@ -286,8 +286,6 @@ def test_the_word_check_hears_held_out_speakers_answers_and_takes_fewer_other_wo
 
 
 def test_a_missing_adapted_model_file_says_how_to_fix_it(tmp_path, monkeypatch):
-    """The adapted spotter is on where the word check is off; with a file of its model gone the
-    message says how to fix it. With the word check on, it is not loaded at all."""
     from assistant.recognition import sphinx as engine
     from assistant.recognition.types import RecognizerError
 
@@ -295,8 +293,7 @@ def test_a_missing_adapted_model_file_says_how_to_fix_it(tmp_path, monkeypatch):
         (tmp_path / name).write_bytes((engine.ADAPTED_DIR / name).read_bytes())
     monkeypatch.setattr(engine, "ADAPTED_DIR", tmp_path)
     with pytest.raises(RecognizerError, match=r"adapted speech model is missing .*means.*setup\.sh"):
-        engine.SphinxRecognizer(settings=engine.SphinxSettings(word_check=False))
-    engine.SphinxRecognizer()  # word check on: no adapted spotter, nothing missing
+        engine.SphinxRecognizer()  # the adapted spotter is the default
 
 
 def test_a_word_the_check_plainly_hears_overrules_another_intents_phrase(speech_commands):
