@@ -161,8 +161,9 @@ class SphinxSettings:
     Together, chosen on the `tune` speakers and measured on the held-out ones (docs/BENCHMARKS.md,
     Recognition, ninth round): clean stop 87 -> 91%, yes 85 -> 86%, no 49 -> 62%, false accepts
     as before (near-miss 6%, unknown 10%); it costs a third decoder (real-time factor 0.05 -> 0.07).
-    Beside the word check it adds no recall on the dev clips, but without it a "stop" said over
-    our voice was decided much later (barge-in p95 346 -> 835 ms; Recognition, sixteenth round)."""
+    Beside the word check it adds no recall on the dev clips, but without it 2 of 35 real "stop"s
+    decided early are decided only at the utterance's end, 0.5 s later (docs/BENCHMARKS.md,
+    Barge-in, eighteenth round; the sixteenth round's barge-in figures were run-to-run spread)."""
     adapted_margin: float = 200.0
     """How much more margin a word needs from the adapted spotter than from the stock one."""
     adapted_margin_overrides: dict[str, float] = field(default_factory=lambda: {"stop": 300.0, "no": 100.0})
