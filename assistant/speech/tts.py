@@ -13,6 +13,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ TTS_RATE = 22050
 """espeak-ng's own output rate."""
 
 MAX_CHARS = 160
+WRITE_WAIT_S = 5.0
+"""How long to wait for espeak-ng's callback to write a rendered line after pyttsx3 returns."""
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")
 
 
@@ -44,11 +47,14 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 
 
+_ENGINE_LOCK = threading.Lock()
+"""pyttsx3 gives every Renderer of a process the same engine, and espeak-ng is not reentrant."""
+
+
 class Renderer:
-    """One pyttsx3 engine, used from one thread at a time (espeak-ng is not reentrant)."""
+    """The process's pyttsx3 engine, used from one thread at a time."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         try:
             import pyttsx3
 
@@ -75,7 +81,7 @@ class Renderer:
         raise SpeechError(f"espeak-ng rendered nothing for {text!r}")
 
     def _render_once(self, text: str, voice: Voice) -> np.ndarray:
-        with self._lock, tempfile.TemporaryDirectory(prefix="footcare-tts-") as tmp:
+        with _ENGINE_LOCK, tempfile.TemporaryDirectory(prefix="footcare-tts-") as tmp:
             path = Path(tmp) / "line.wav"
             self._engine.setProperty("voice", voice.voice)
             self._engine.setProperty("rate", voice.rate_wpm)
@@ -84,7 +90,27 @@ class Renderer:
             with contextlib.redirect_stdout(io.StringIO()):
                 self._engine.save_to_file(text, str(path))
                 self._engine.runAndWait()
-            return trim(read_wav(path)) if path.exists() else np.zeros(0, dtype=np.float32)
+                # The driver's loop can end before its synthesis does (the file is written by
+                # espeak-ng's callback): wait for the file, or a late write lands in a
+                # directory already removed, or in the next line's file.
+                samples = _wait_for_wav(path, WRITE_WAIT_S)
+            return trim(samples) if samples is not None else np.zeros(0, dtype=np.float32)
+
+
+def _wait_for_wav(path: Path, timeout_s: float) -> np.ndarray | None:
+    """The samples of a WAV file once it is whole, or None if it is not within `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with wave.open(str(path), "rb") as w:
+                whole = w.getnframes() * w.getsampwidth() + 44 <= path.stat().st_size
+            if whole:
+                return read_wav(path)
+        except (OSError, EOFError, wave.Error):
+            pass  # not there yet, or its header not yet written
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.01)
 
 
 def trim(samples: np.ndarray, keep_s: float = 0.03, floor: float = 0.003) -> np.ndarray:

@@ -43,7 +43,11 @@ def test_own_voice_never_obeyed(audio, user, speech_cache):
     slips = [n["frame"] for n in user.of_type("echo slip")]
     for frame in slips:
         kept[max(0, frame - SLIP_BEFORE_FRAMES) : frame + SLIP_AFTER_FRAMES] = False
-    assert len(talking) > 2000, "the assistant hardly spoke"
+    said = [r.data["text"] for r in user.records if r.type == "Say"]
+    assert len(said) == 7, f"the nobody-answers session says seven lines, not: {said}"
+    # About 20 s of it is loud (1986-2049 frames over 10 ms measured; fewer where a loaded
+    # machine drops input blocks): 15 s of our voice is plenty to judge the canceller by.
+    assert len(talking) > 1500, f"the test user heard only {len(talking) / 100:.1f} s of our voice"
     assert np.mean(kept[10 * 100 :]) > 0.8, f"echo slips at frames {slips} leave too little to judge"
     heard_frames = frames[kept & (frames > 0)]
     attenuation_db = 20 * np.log10(np.mean(talking) / (np.mean(heard_frames) + 1e-9))
