@@ -150,6 +150,11 @@ class SphinxSettings:
     phrase_slack: float = 600.0
     """The grammar's phrase of several words with a spotted word of its intent ("louder please")
     counts when that word was spotted within this of its threshold."""
+    grammar_fillers: bool = True
+    """PocketSphinx's silence and noise words at every state of the grammar (`fsgusefiller`).
+    Without them the grammar costs a sixth less CPU time but hears phrases of several words far
+    worse (espeak-ng's 25 -> 15 of 78, "i don't know" as "no"): docs/BENCHMARKS.md, Recognition,
+    seventeenth round."""
     nbest_agree: int = 5
     """A phrase the grammar decides must lead this many of its n-best readings."""
     adapted_spotter: bool = True
@@ -240,7 +245,7 @@ class SphinxRecognizer:
         common = dict(hmm=str(hmm), dict=str(dic), lm=None, loglevel="FATAL", beam=settings.beam,
                       wbeam=settings.wbeam, maxhmmpf=settings.max_hmm)
         try:
-            self._cmd = Decoder(**common, lw=settings.lw, **grammar_model)
+            self._cmd = Decoder(**common, lw=settings.lw, fsgusefiller=bool(settings.grammar_fillers), **grammar_model)
             self._kws = Decoder(**common) if settings.spotting else None
             self._kws_adapted = Decoder(**common, **adapted) if (
                 settings.spotting and settings.adapted_spotter and adapted) else None
