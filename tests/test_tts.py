@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from assistant.speech.tts import TTS_RATE, Renderer, SpeechError, Voice, _wait_for_wav, write_wav
+from assistant.speech.tts import TTS_RATE, Renderer, SpeechError, Voice, _wait_for_wav, read_wav, write_wav
 
 
 def test_a_file_written_after_the_engine_returned_is_waited_for(tmp_path):
@@ -19,6 +19,15 @@ def test_a_file_written_after_the_engine_returned_is_waited_for(tmp_path):
     samples = _wait_for_wav(path, 3.0)
     late.join()
     assert samples is not None and len(samples) == len(tone)
+
+
+def test_a_file_cut_short_is_not_taken_for_the_line(tmp_path):
+    path = tmp_path / "line.wav"
+    write_wav(path, np.zeros(TTS_RATE, np.float32))
+    path.write_bytes(path.read_bytes()[: 44 + TTS_RATE])  # half its samples: still being written
+    with pytest.raises(EOFError):
+        read_wav(path)
+    assert _wait_for_wav(path, 0.1) is None
 
 
 def test_a_file_never_written_gives_up_in_time(tmp_path):

@@ -102,12 +102,9 @@ def _wait_for_wav(path: Path, timeout_s: float) -> np.ndarray | None:
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            with wave.open(str(path), "rb") as w:
-                whole = w.getnframes() * w.getsampwidth() + 44 <= path.stat().st_size
-            if whole:
-                return read_wav(path)
+            return read_wav(path)
         except (OSError, EOFError, wave.Error):
-            pass  # not there yet, or its header not yet written
+            pass  # not there yet, or not all written
         if time.monotonic() >= deadline:
             return None
         time.sleep(0.01)
@@ -133,11 +130,15 @@ def _split(text: str) -> list[str]:
 
 
 def read_wav(path: str | os.PathLike) -> np.ndarray:
-    """A mono 16-bit WAV as float32 in -1..1 (the rate must be TTS_RATE)."""
+    """A mono 16-bit WAV as float32 in -1..1 (the rate must be TTS_RATE); EOFError when the file
+    holds fewer samples than its header says (still being written, or torn)."""
     with wave.open(str(path), "rb") as w:
         if w.getsampwidth() != 2 or w.getnchannels() != 1:
             raise SpeechError(f"{path}: expected 16-bit mono audio")
-        data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+        expected = w.getnframes()
+        data = np.frombuffer(w.readframes(expected), dtype="<i2")
+    if len(data) < expected:
+        raise EOFError(f"{path}: {len(data)} of {expected} samples")
     return data.astype(np.float32) / 32768.0
 
 
