@@ -155,6 +155,11 @@ class SphinxSettings:
     Without them the grammar costs a sixth less CPU time but hears phrases of several words far
     worse (espeak-ng's 25 -> 15 of 78, "i don't know" as "no"): docs/BENCHMARKS.md, Recognition,
     seventeenth round."""
+    spotter_ds: int = 1
+    """The spotters score the acoustic model every this many frames (PocketSphinx's `ds`) and
+    reuse the scores between. 2 costs a sixth less CPU time (real-time factor 0.096 -> 0.080)
+    but takes more other words for commands (held-out near-miss 8 -> 10 of 168, unknown 11 -> 13
+    of 105) and heard a 10 dB "no" as "yep": docs/BENCHMARKS.md, Recognition, eighteenth round."""
     nbest_agree: int = 5
     """A phrase the grammar decides must lead this many of its n-best readings."""
     adapted_spotter: bool = True
@@ -246,8 +251,8 @@ class SphinxRecognizer:
                       wbeam=settings.wbeam, maxhmmpf=settings.max_hmm)
         try:
             self._cmd = Decoder(**common, lw=settings.lw, fsgusefiller=bool(settings.grammar_fillers), **grammar_model)
-            self._kws = Decoder(**common) if settings.spotting else None
-            self._kws_adapted = Decoder(**common, **adapted) if (
+            self._kws = Decoder(**common, ds=settings.spotter_ds) if settings.spotting else None
+            self._kws_adapted = Decoder(**common, ds=settings.spotter_ds, **adapted) if (
                 settings.spotting and settings.adapted_spotter and adapted) else None
             self._loop = None if settings.threshold is None else Decoder(
                 hmm=str(hmm), allphone=str(phone_lm), lw=settings.phone_lw, beam=1e-20, pbeam=1e-20,

@@ -12,6 +12,7 @@ import pytest
 
 from assistant.recognition import RecognizerError, open_recognizer
 from assistant.recognition.audio import ROOM_TONE_RMS, AudioError, RoomTone, from_pcm, periodicity, read_wav, to_pcm
+from assistant.recognition.files import MAX_RAISE_DB, PEAK_DBFS, QUIET_DBFS, raised_if_quiet
 from assistant.recognition.models import ModelArchive, ModelError, download, find_vosk_model
 
 
@@ -56,6 +57,28 @@ def test_digital_silence_becomes_faint_room_tone_and_sound_passes_unchanged():
     assert out[:3200] == speech
     tone = from_pcm(out[3200:])
     assert len(tone) == 1675 and 0.5 * ROOM_TONE_RMS < float(np.std(tone)) < 2 * ROOM_TONE_RMS
+
+
+def level_db(samples: np.ndarray) -> float:
+    return 20 * float(np.log10(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))))
+
+
+def test_a_quiet_recording_is_raised_and_a_normal_one_is_left_alone():
+    rng = np.random.default_rng(6)
+    word = np.sin(np.arange(8000) * 2 * np.pi * 220 / 16000) * np.hanning(8000)
+    lead = 1e-4 * rng.standard_normal(8000)
+    quiet = np.concatenate([lead, 0.002 * word, lead])  # loud part near -57 dBFS
+    raised = from_pcm(raised_if_quiet(to_pcm(quiet), 16000))
+    assert abs(level_db(raised[10000:14000]) - QUIET_DBFS) < 3  # the loud part now near -30 dBFS
+    normal = to_pcm(np.concatenate([lead, 0.3 * word, lead]))
+    assert raised_if_quiet(normal, 16000) == normal
+    near_silence = to_pcm(1e-4 * rng.standard_normal(16000))  # never raised by more than MAX_RAISE_DB
+    assert level_db(from_pcm(raised_if_quiet(near_silence, 16000))) < level_db(from_pcm(near_silence)) + MAX_RAISE_DB + 0.5
+    click = np.concatenate([lead, 0.001 * word, lead])
+    click[100] = 0.05  # one loud sample: raised only until it reaches PEAK_DBFS
+    out = from_pcm(raised_if_quiet(to_pcm(click), 16000))
+    assert 20 * np.log10(np.max(np.abs(out))) <= PEAK_DBFS + 0.1
+    assert raised_if_quiet(b"", 16000) == b""
 
 
 def fake_model_zip(tmp_path: Path, name: str, evil: bool = False) -> Path:
