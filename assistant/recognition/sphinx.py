@@ -202,7 +202,10 @@ class SphinxSettings:
     176 espeak-ng takes of short answers (both splits), a non-check phrase came with a check
     margin above 0 only on that word's own clips: real
     "stop"s heard as "please go on" (7.3) and "none" (18.1), real "no"s heard as "go on"
-    (16.3) and "go ahead" (9.7); a "yes i have" gave "no" 1.8 (and "yes", its own intent, 17)."""
+    (16.3) and "go ahead" (9.7); a "yes i have" gave "no" 1.8 (and "yes", its own intent, 17).
+    The same margin lets the check's word replace a "yes" or "no" of PocketSphinx's that the check
+    refuses: real "no"s heard as "yes" scored 5.9-13.0 for "no" and were dropped before
+    (docs/BENCHMARKS.md, Recognition, nineteenth round)."""
     word_check_max_s: float = 1.6
     """Longer utterances are phrases, which the word check was not trained on (a word of 1 s
     ends as an utterance of 1.3-1.5 s: the detector closes it a window late), unless their loud
@@ -575,7 +578,8 @@ class SphinxRecognizer:
         enough: a word it hears where PocketSphinx heard nothing; PocketSphinx's "yes" or "no" only
         if it hears that word too, and its "stop" unless it is far from hearing it
         (`word_check_stop_floor`). A safety word it hears wins; any other phrase stands unless the
-        check plainly hears a word of another intent (`word_check_overrule`). A spotted word that
+        check plainly hears a word of another intent (`word_check_overrule`), and such a word also
+        takes the place of a "yes" or "no" it refuses (a real "no" PocketSphinx took for "yes"). A spotted word that
         began `word_start_s` after the onset, later than WORD_AFTER_S, is heard alone, with quiet
         before it: the check learnt single words ("please stop" scored down to -7.5)."""
         check = self._word_check
@@ -597,14 +601,17 @@ class SphinxRecognizer:
             return hyp
         best = max(margins, key=margins.get)
         intent = self.phrases.intent_of(best)
-        if hyp is not None and hyp.text not in check.words:
-            if intent != hyp.intent and margins[best] >= self.settings.word_check_overrule:
-                return self._checked_word(best, margins[best], final)
-            return hyp
-        if hyp is None or (intent in SAFETY_COMMANDS and margins[best] > 0 and best != hyp.text):
+        if hyp is None:
             return self._checked_word(best, margins[best], final) if margins[best] > 0 else None
+        own = hyp.text in check.words
+        if own and intent in SAFETY_COMMANDS and margins[best] > 0 and best != hyp.text:
+            return self._checked_word(best, margins[best], final)
         floor = self.settings.word_check_stop_floor if hyp.intent in SAFETY_COMMANDS else 0.0
-        return hyp if margins[hyp.text] > floor else None
+        if own and margins[hyp.text] > floor:
+            return hyp
+        if intent != hyp.intent and margins[best] >= self.settings.word_check_overrule:
+            return self._checked_word(best, margins[best], final)
+        return None if own else hyp
 
     def _one_word_long(self) -> bool:
         """The utterance, or its loud part, is short enough for the word check (see
