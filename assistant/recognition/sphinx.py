@@ -579,9 +579,9 @@ class SphinxRecognizer:
         if it hears that word too, and its "stop" unless it is far from hearing it
         (`word_check_stop_floor`). A safety word it hears wins; any other phrase stands unless the
         check plainly hears a word of another intent (`word_check_overrule`), and such a word also
-        takes the place of a "yes" or "no" it refuses (a real "no" PocketSphinx took for "yes"). A spotted word that
-        began `word_start_s` after the onset, later than WORD_AFTER_S, is heard alone, with quiet
-        before it: the check learnt single words ("please stop" scored down to -7.5)."""
+        takes the place of a "yes" or "no" it refuses (a real "no" PocketSphinx took for "yes").
+        A spotted word that began `word_start_s` after the onset, later than WORD_AFTER_S, is heard
+        alone, with quiet before it: the check learnt single words ("please stop" scored down to -7.5)."""
         check = self._word_check
         if check is None or not self._speech_like() or not self._one_word_long():
             return hyp
