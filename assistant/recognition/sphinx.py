@@ -206,6 +206,12 @@ class SphinxSettings:
     The same margin lets the check's word replace a "yes" or "no" of PocketSphinx's that the check
     refuses: real "no"s heard as "yes" scored 5.9-13.0 for "no" and were dropped before
     (docs/BENCHMARKS.md, Recognition, nineteenth round)."""
+    phrase_max_extra_s: float = 1.5
+    """A phrase the grammar decides (not a safety one) counts only when its words cover its
+    utterance but for at most this many seconds. In plain talk without a command word (ten-word
+    stretches of the guide, espeak-ng), the grammar found phrases ("ok please", "what are the
+    options") that left 1.5-6.0 s uncovered; phrases said alone left 0.4-1.1 s
+    (docs/BENCHMARKS.md, Recognition, nineteenth round)."""
     word_check_max_s: float = 1.6
     """Longer utterances are phrases, which the word check was not trained on (a word of 1 s
     ends as an utterance of 1.3-1.5 s: the detector closes it a window late), unless their loud
@@ -667,7 +673,7 @@ class SphinxRecognizer:
 
     def _judge(self, text: str, final: bool) -> Hypothesis | None:
         intent = self.phrases.intent_of(text)
-        if intent is None or not self._speech_like():
+        if intent is None or not self._speech_like() or (final and self._inside_talk(intent)):
             return None
         if self.settings.threshold is None:
             hyp = self._cmd.hyp()
@@ -678,6 +684,16 @@ class SphinxRecognizer:
             return None
         confidence = 1.0 / (1.0 + math.exp(-(ratio - self.settings.threshold) / self.settings.scale))
         return Hypothesis(text, intent, round(confidence, 3), final, self._utterance_s())
+
+    def _inside_talk(self, intent: str) -> bool:
+        """The grammar's phrase just decided is a few words inside a much longer utterance, as
+        in plain talk (a television, a visitor): its words leave more than `phrase_max_extra_s`
+        of the utterance uncovered. A safety phrase is never refused for this."""
+        if intent in SAFETY_COMMANDS:
+            return False
+        words = sum(seg.end_frame - seg.start_frame + 1 for seg in self._cmd.seg() or []
+                    if not seg.word.startswith(("<", "[", "+")))
+        return self._utterance_s() - words * SPHINX_FRAME_S > self.settings.phrase_max_extra_s
 
     def _speech_like(self) -> bool:
         """Loud enough and voiced: see MIN_PEAK_RMS and MIN_VOICED_FRAMES."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 import pytest
@@ -382,3 +383,27 @@ def test_a_quiet_recording_is_heard_as_well_as_at_its_own_level(sphinx, speech_c
     assert heard_right() >= 21
     monkeypatch.setattr(files, "raised_if_quiet", lambda pcm, rate: pcm)
     assert heard_right() <= 18
+
+
+def test_plain_talk_gives_no_answer_and_no_comfort_command(say):
+    """Ten-word stretches of the guide without a command word, read by two espeak-ng voices (as a
+    television or a visitor would talk): the grammar found phrases in them ("ok please", "what are
+    the options", "too loud please") whose words covered a small part of the utterance: 6 of the
+    54 takes gave an answer or a comfort command before those were refused, 1 since. A safety
+    command may still come out (a false "stop" is safe, a lost one is not)."""
+    from assistant.intents import SAFETY_COMMANDS
+    from assistant.recognition.sphinx import SphinxRecognizer
+
+    guide = next((ev.SHARED_DATA.parent / "source").glob("*.txt"), None)
+    if guide is None:
+        pytest.skip("the guide is not in shared/source")
+    command = re.compile(r"\b(stop\w*|pause|wait|hold|pain\w*|hurt\w*|help|skip|repeat|slower|faster|louder|"
+                         r"quieter|yes|no|continue|enough|ouch|tingl\w*|uncomfortable|discomfort)\b", re.I)
+    sentences = re.split(r"(?<=[.!?])\s+", guide.read_text().replace("\n", " "))
+    words = " ".join(s for s in sentences if not command.search(s)).split()
+    stretches = [" ".join(words[i:i + 10]) for i in range(0, 270, 10)]
+    recognizer = SphinxRecognizer()
+    recognizer.set_grammar("answer")
+    found = [(text, hyp.text) for text in stretches for voice, rate in (("en-us", 150), ("en-gb-x-rp+f2", 140))
+             if (hyp := heard(recognizer, say(text, voice, rate))) and hyp.intent not in SAFETY_COMMANDS]
+    assert len(found) <= 2, found
