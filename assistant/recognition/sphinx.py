@@ -153,6 +153,12 @@ class SphinxSettings:
     please", "skip that now please" and a seventh of its phrases (106 -> 127 of 191 heard at 900;
     1e9, no such check: 134, but "my daughter phoned yesterday" became "louder please"); the dev
     clips are the same at all three (docs/BENCHMARKS.md, Recognition, nineteenth round)."""
+    phrase_max_extra_s: float = 1.5
+    """A phrase the grammar decides (not a safety one) counts only when its words cover its
+    utterance but for at most this many seconds. In plain talk without a command word (ten-word
+    stretches of the guide, espeak-ng), the grammar found phrases ("ok please", "what are the
+    options") that left 1.5-6.0 s uncovered; phrases said alone left at most 1.1 s
+    (docs/BENCHMARKS.md, Recognition, nineteenth round)."""
     grammar_fillers: bool = True
     """PocketSphinx's silence and noise words at every state of the grammar (`fsgusefiller`).
     Without them the grammar costs a sixth less CPU time but hears phrases of several words far
@@ -208,12 +214,6 @@ class SphinxSettings:
     (16.3) and "go ahead" (9.7); a "yes i have" gave "no" 1.8 (and "yes", its own intent, 17).
     The same margin lets the check's word replace a "yes" or "no" of PocketSphinx's that the check
     refuses: real "no"s heard as "yes" scored 5.9-13.0 for "no" and were dropped before
-    (docs/BENCHMARKS.md, Recognition, nineteenth round)."""
-    phrase_max_extra_s: float = 1.5
-    """A phrase the grammar decides (not a safety one) counts only when its words cover its
-    utterance but for at most this many seconds. In plain talk without a command word (ten-word
-    stretches of the guide, espeak-ng), the grammar found phrases ("ok please", "what are the
-    options") that left 1.5-6.0 s uncovered; phrases said alone left at most 1.1 s
     (docs/BENCHMARKS.md, Recognition, nineteenth round)."""
     word_check_max_s: float = 1.6
     """Longer utterances are phrases, which the word check was not trained on (a word of 1 s
