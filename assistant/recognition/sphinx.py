@@ -572,10 +572,13 @@ class SphinxRecognizer:
         if self._plan is None:
             return self._judge(text, final=True)
         seen = self._spotted()
-        self._arbiter.observe(seen)  # the grammar's checks below read it; close() decides
-        if text in self._plan.grammar_owned and self._grammar_sure(text):
-            return self._judge(text, final=True)
         spotted = self._spotted_hypothesis(self._arbiter.close(seen, self._kws.n_frames()), final=True)
+        if text in self._plan.grammar_owned and self._grammar_sure(text):
+            phrase = self._judge(text, final=True)
+            if spotted is not None and spotted.intent in SAFETY_COMMANDS and (
+                    phrase is None or phrase.intent not in SAFETY_COMMANDS):
+                return spotted  # a safety word spotted outweighs another kind of phrase, or none
+            return phrase
         intent = self.phrases.intent_of(text)
         if spotted is None and intent is not None and self._arbiter.supports(intent, self.settings.slack):
             return self._judge(text, final=True)

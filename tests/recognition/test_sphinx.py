@@ -425,3 +425,17 @@ def test_plain_talk_gives_no_answer_and_no_comfort_command(say):
     found = [(text, hyp.text) for text in stretches for voice, rate in (("en-us", 150), ("en-gb-x-rp+f2", 140))
              if (hyp := heard(recognizer, say(text, voice, rate))) and hyp.intent not in SAFETY_COMMANDS]
     assert len(found) <= 2, found
+
+
+def test_a_spotted_safety_word_outweighs_another_kind_of_phrase(speech_commands):
+    """Decoding whole utterances, the grammar took these real "stop"s for phrases of other intents
+    ("repeat that", "let's go", "talk slower", "too slow") while the spotter heard "stop": the
+    safety word wins (a false "stop" is safe, a lost one is not)."""
+    from assistant.recognition.sphinx import SphinxRecognizer, SphinxSettings
+
+    recognizer = SphinxRecognizer(settings=SphinxSettings(batch=True))
+    recognizer.set_grammar("answer")
+    clips = ["37fc5d97_nohash_2", "5e3dde6b_nohash_1", "5e3dde6b_nohash_4", "c7dc7278_nohash_1"]
+    found = {clip: heard(recognizer, ev.pad(from_pcm(read_wav(speech_commands / "stop" / f"{clip}.wav"))))
+             for clip in clips}
+    assert {clip: hyp.intent if hyp else None for clip, hyp in found.items()} == dict.fromkeys(clips, "stop"), found
