@@ -3,7 +3,8 @@
 
 Real speakers (../shared/data/speech-commands-dev: stop, yes, no) clean and at 10 and 0 dB
 SNR with each noise of ../shared/data/noise; espeak-ng voices at several rates; false
-accepts on near-miss words, other words, silence and noise. Speakers are split in two
+accepts on near-miss words, other words, silence and noise, and on plain talk (stretches of
+the guide without a command word, as a television or a visitor nearby). Speakers are split in two
 halves by id: `tune` (used to choose thresholds, see --sweep) and `held-out` (never used
 for tuning); both are reported.
 
@@ -35,7 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.intents import Grammars  # noqa: E402
+from assistant.intents import SAFETY_COMMANDS, Grammars  # noqa: E402
 from assistant.recognition import open_recognizer  # noqa: E402
 from assistant.recognition import evaluation as ev  # noqa: E402
 from assistant.recognition.audio import from_pcm, read_wav  # noqa: E402
@@ -81,6 +82,10 @@ def items(args: argparse.Namespace, rng: random.Random) -> list[dict]:
                 for cond in ("clean", f"10dB:{rng.choice(ev.noise_names())}"):
                     out.append({"cond": "espeak " + cond.split(":")[0], "kind": "espeak", "label": intent,
                                 "split": "-", "src": f"{voice}|{rate}|{text}", "noise": cond})
+    for text in ev.plain_talk(args.talk):
+        for voice, rate in ev.TALK_VOICES:
+            out.append({"cond": "plain talk", "kind": "talk", "label": "_talk_", "split": "-",
+                        "src": f"{voice}|{rate}|{text}", "noise": "clean"})
     # noise-only conditions were added once per SNR; keep one set per noise
     seen, unique = set(), []
     for it in out:
@@ -98,7 +103,7 @@ def audio_of(item: dict, tmp: Path, seed: int) -> np.ndarray:
         noise = ev.load_noise(name)
         start = int(rng.integers(0, len(noise) - int(NOISE_ONLY_S * 16000)))
         return noise[start:start + int(NOISE_ONLY_S * 16000)]
-    if item["kind"] == "espeak":
+    if item["kind"] in ("espeak", "talk"):
         voice, rate, text = item["src"].split("|")
         x = ev.pad(from_pcm(read_wav(ev.synthesize(text, voice, int(rate), tmp))), rng=rng)
         cond = item["noise"]
@@ -194,6 +199,8 @@ def main() -> int:
     ap.add_argument("--per-class-clean", type=int, default=0, help="clips per class, clean (0: all)")
     ap.add_argument("--noise-only", type=int, default=10, help="noise-only clips per noise")
     ap.add_argument("--espeak", type=int, default=3, help="espeak phrases per intent (0: none)")
+    ap.add_argument("--talk", type=int, default=27,
+                    help="ten-word stretches of plain talk from the guide, each in two voices (0: none)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--sweep", action="store_true", help="final results only, report recall/FA per threshold")
     ap.add_argument("--thresholds", type=lambda v: [float(x) for x in v.split(",")],
@@ -210,7 +217,7 @@ def main() -> int:
         print(f"bench: no dev data in {ev.SPEECH_COMMANDS}", file=sys.stderr)
         return 1
     if args.sweep:
-        args.snr, args.espeak = [], 0
+        args.snr, args.espeak, args.talk = [], 0, 0
     overrides = {k: (int(v) if v.lstrip("-").isdigit() else float(v))
                  for k, v in (kv.split("=", 1) for kv in args.set)}
     rng = random.Random(args.seed)
@@ -234,7 +241,15 @@ def main() -> int:
     print("Recall (correct intent), real speakers:\n")
     print(table({k: v for k, v in s.items() if k[1] != "-"}, list(ev.TARGET_WORDS)))
     print("\nFalse accepts (any intent), real speakers and noise:\n")
-    print(table({k: v for k, v in s.items() if "espeak" not in k[0]}, ["_near_", "_unknown_", "_silence_", "_noise_"]))
+    print(table({k: v for k, v in s.items() if "espeak" not in k[0]},
+                ["_near_", "_unknown_", "_silence_", "_noise_", "_talk_"]))
+    talk = [r for r in results if r["kind"] == "talk"]
+    if talk:
+        taken = [r for r in talk if r["intent"] is not None]
+        safety = sum(r["intent"] in SAFETY_COMMANDS for r in taken)
+        print(f"\nPlain talk (ten-word stretches of the guide without a command word, espeak-ng "
+              f"{', '.join(f'{v} {w} wpm' for v, w in ev.TALK_VOICES)}): {len(taken)} of {len(talk)} takes "
+              f"gave a command, {safety} of them a safety one ({', '.join(sorted(r['text'] for r in taken))})")
     esp = {k: v for k, v in s.items() if "espeak" in k[0]}
     if esp:
         labels = sorted({lab for v in esp.values() for lab in v})

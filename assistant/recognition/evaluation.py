@@ -6,6 +6,7 @@ Shared by `scripts/bench_recognition.py` and the tests so both measure the same 
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 from pathlib import Path
 
@@ -16,8 +17,14 @@ from assistant.recognition.audio import ROOM_TONE_RMS, SAMPLE_RATE, from_pcm, re
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 SPEECH_COMMANDS = SHARED_DATA / "speech-commands-dev"
 NOISE_DIR = SHARED_DATA / "noise"
+GUIDE_DIR = SHARED_DATA.parent / "source"
 TARGET_WORDS = ("stop", "yes", "no")
 NEAR_MISS_WORDS = ("go", "off", "on", "up", "down", "left", "right")
+COMMAND_WORD = re.compile(r"\b(stop\w*|pause|wait|hold|pain\w*|hurt\w*|help|skip|repeat|slower|faster|louder|"
+                          r"quieter|yes|no|continue|enough|ouch|tingl\w*|uncomfortable|discomfort)\b", re.I)
+"""Words of the commands and answers: plain talk is made of the guide's sentences without them."""
+TALK_VOICES = (("en-us", 150), ("en-gb-x-rp+f2", 140))
+"""(espeak-ng voice, words per minute) reading plain talk."""
 
 
 def speaker(path: Path) -> str:
@@ -44,6 +51,17 @@ def synthesize(text: str, voice: str, rate: int, folder: Path) -> Path:
         subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(out), text],
                        check=True, capture_output=True)
     return out
+
+
+def plain_talk(stretches: int, words: int = 10) -> list[str]:
+    """The first `stretches` runs of `words` words from the guide's sentences that hold no command
+    word: what a television or a visitor might say nearby. Empty without the guide."""
+    guide = next(GUIDE_DIR.glob("*.txt"), None)
+    if guide is None:
+        return []
+    sentences = re.split(r"(?<=[.!?])\s+", guide.read_text().replace("\n", " "))
+    talk = " ".join(s for s in sentences if not COMMAND_WORD.search(s)).split()
+    return [" ".join(talk[i:i + words]) for i in range(0, min(len(talk), stretches * words), words)]
 
 
 def load_noise(name: str) -> np.ndarray:

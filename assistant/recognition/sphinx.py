@@ -215,6 +215,15 @@ class SphinxSettings:
     The same margin lets the check's word replace a "yes" or "no" of PocketSphinx's that the check
     refuses: real "no"s heard as "yes" scored 5.9-13.0 for "no" and were dropped before
     (docs/BENCHMARKS.md, Recognition, nineteenth round)."""
+    word_check_alternate_floor: float = -3.0
+    """A lone word of an intent the check has a word for, that is not that word but begins with
+    its sound ("yep", "nah", "none" beside "yes" and "no"; not "okay" or "sure"), counts only when
+    the check's margin for its intent's word is at least this. The check never learnt these words, but a real one sounds enough like its
+    intent's word: real "yes"/"no" clips read as "yep", "nope", "nah" or "none" scored -0.2 to
+    16.9. Real other words PocketSphinx took for them scored -2.1 to -14.8 ("eight" as "yup",
+    "nine" as "nah" and "none"): a false "no" to "is any skin broken?" would let the massage go
+    on. Costs a share of espeak-ng's "yup" and "nah", which scored -3.2 and -5.8 in the median
+    (docs/BENCHMARKS.md, Recognition, twentieth round)."""
     word_check_max_s: float = 1.6
     """Longer utterances are phrases, which the word check was not trained on (a word of 1 s
     ends as an utterance of 1.3-1.5 s: the detector closes it a window late), unless their loud
@@ -623,7 +632,22 @@ class SphinxRecognizer:
             return hyp
         if intent != hyp.intent and margins[best] >= self.settings.word_check_overrule:
             return self._checked_word(best, margins[best], final)
-        return None if own else hyp
+        return None if own or self._lone_alternate(hyp, margins) else hyp
+
+    def _lone_alternate(self, hyp: Hypothesis, margins: dict[str, float]) -> bool:
+        """`hyp` is a lone word that begins like the check's word of its intent ("nah" and "none"
+        like "no", "yup" like "yes") and the check is far from hearing that word
+        (`word_check_alternate_floor`). A word of another sound ("okay", "sure") tells the check
+        nothing, so it is not judged."""
+        if " " in hyp.text:
+            return False
+        first = self._first_phone(hyp.text)
+        words = [w for w in margins if self.phrases.intent_of(w) == hyp.intent and self._first_phone(w) == first]
+        return bool(words) and max(margins[w] for w in words) < self.settings.word_check_alternate_floor
+
+    def _first_phone(self, word: str) -> str | None:
+        phones = (self._cmd.lookup_word(word) or "").split()
+        return phones[0] if phones else None
 
     def _one_word_long(self) -> bool:
         """The utterance, or its loud part, is short enough for the word check (see
