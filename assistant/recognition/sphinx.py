@@ -224,6 +224,14 @@ class SphinxSettings:
     "nine" as "nah" and "none"): a false "no" to "is any skin broken?" would let the massage go
     on. Costs a share of espeak-ng's "yup" and "nah", which scored -3.2 and -5.8 in the median
     (docs/BENCHMARKS.md, Recognition, twentieth round)."""
+    word_check_spotted_in_talk: bool = True
+    """A word the spotter hears inside a longer utterance, more than WORD_AFTER_S after its onset
+    ("stop" in a television's talk, "please stop"), is judged by the check too, on its own audio
+    from where the spotter first reported it (at most WORD_AUDIO_S), whatever the utterance's
+    length. In plain talk without a command word (78 ten-word takes of the guide, espeak-ng),
+    spotted "stop"s 11 -> 5; real "stop"s after two seconds of talk or after another word of the
+    same speaker, 144 and 116 of 154 heard, before and after (docs/BENCHMARKS.md, Recognition,
+    twentieth round)."""
     word_check_max_s: float = 1.6
     """Longer utterances are phrases, which the word check was not trained on (a word of 1 s
     ends as an utterance of 1.3-1.5 s: the detector closes it a window late), unless their loud
@@ -596,7 +604,7 @@ class SphinxRecognizer:
     def _second_opinion(self, hyp: Hypothesis | None, final: bool,
                         word_start_s: float | None = None) -> Hypothesis | None:
         """`hyp` as the word check judges it (see SphinxSettings.word_check), in an utterance short
-        enough: a word it hears where PocketSphinx heard nothing; PocketSphinx's "yes" or "no" only
+        enough or a word spotted inside a longer one (`word_check_spotted_in_talk`): a word it hears where PocketSphinx heard nothing; PocketSphinx's "yes" or "no" only
         if it hears that word too, and its "stop" unless it is far from hearing it
         (`word_check_stop_floor`). A safety word it hears wins; any other phrase stands unless the
         check plainly hears a word of another intent (`word_check_overrule`), and such a word also
@@ -604,11 +612,12 @@ class SphinxRecognizer:
         A spotted word that began `word_start_s` after the onset, later than WORD_AFTER_S, is heard
         alone, with quiet before it: the check learnt single words ("please stop" scored down to -7.5)."""
         check = self._word_check
-        if check is None or not self._speech_like() or not self._one_word_long():
+        own_word = word_start_s is not None and word_start_s > WORD_AFTER_S
+        long_ok = own_word and self.settings.word_check_spotted_in_talk
+        if check is None or not self._speech_like() or not (long_ok or self._one_word_long()):
             return hyp
         if hyp is not None and hyp.text not in check.words and hyp.intent in SAFETY_COMMANDS:
             return hyp  # "that hurts", "wait": never overruled, so not worth the check's time
-        own_word = word_start_s is not None and word_start_s > WORD_AFTER_S
         # the spotted word alone, or the utterance from WORD_LEAD_S before its onset
         span_s = self._utterance_s() + (WORD_OWN_LEAD_S - word_start_s if own_word else WORD_LEAD_S)
         frames = round(span_s / self._vad.frame_length)

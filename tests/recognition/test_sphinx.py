@@ -460,3 +460,35 @@ def test_a_lone_yup_nah_or_none_needs_the_check_not_far_from_yes_or_no(speech_co
     assert all(default[c] is None for c in others), default
     assert {c: getattr(default[c], "intent", None) for c in answers} == answers, default
     assert [default[c].text for c in answers] == ["yep", "nope", "nah", "nope"], default
+
+
+def test_a_stop_spotted_inside_long_talk_is_judged_by_the_check(say, speech_commands):
+    """A "stop" the spotter finds inside plain talk (the guide without a command word, as a
+    television would say it) acted at once: no check judged words in utterances that long. Now
+    the check hears the spotted word too, and refuses most of them (7 of the first 32 takes
+    before, 2 since), while real "stop"s after two seconds of talk are heard as before."""
+    from assistant.recognition.sphinx import SphinxRecognizer, SphinxSettings
+
+    talk = ev.plain_talk(16)
+    if not talk:
+        pytest.skip("the guide is not in shared/source")
+    rng = np.random.default_rng(5)
+    stops = [p for p in ev.clips("stop") if ev.held_out(p)][::6]
+    before = [say(talk[k % len(talk)])[:32000] for k in range(len(stops))]
+    found = {}
+    for judged in (False, True):
+        recognizer = SphinxRecognizer(settings=SphinxSettings(word_check_spotted_in_talk=judged))
+        recognizer.set_grammar("answer")
+        in_talk = [heard(recognizer, say(text, voice, rate)) for text in talk for voice, rate in ev.TALK_VOICES]
+        after_talk = [heard(recognizer, ev.pad(np.concatenate([_as_loud_as(b, x), x]), rng=rng))
+                      for b, x in zip(before, (from_pcm(read_wav(p)) for p in stops))]
+        found[judged] = (sum(h is not None and h.text == "stop" for h in in_talk),
+                         sum(h is not None and h.intent == "stop" for h in after_talk))
+    print(f"'stop' in 32 talk takes, real 'stop's after talk heard (of {len(stops)}): {found}")
+    assert found[True][0] <= found[False][0] // 2, found
+    assert found[True][1] >= found[False][1] >= len(stops) - 2, found
+
+
+def _as_loud_as(x: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """`x` scaled to the speech power of `other`."""
+    return x * np.sqrt(ev.speech_power(other) / ev.speech_power(x))
