@@ -213,9 +213,11 @@ class SphinxSettings:
     margin above 0 only on that word's own clips: real
     "stop"s heard as "please go on" (7.3) and "none" (18.1), real "no"s heard as "go on"
     (16.3) and "go ahead" (9.7); a "yes i have" gave "no" 1.8 (and "yes", its own intent, 17).
-    The same margin lets the check's word replace a "yes" or "no" of PocketSphinx's that the check
-    refuses: real "no"s heard as "yes" scored 5.9-13.0 for "no" and were dropped before
-    (docs/BENCHMARKS.md, Recognition, nineteenth round)."""
+    A "yes", "no" or "stop" of PocketSphinx's that the check refuses is taken as nothing heard:
+    the check's own word then counts above 0, as it does there. Over the benchmark's 1426 clips,
+    such a refused word came with another check word above 0 only on real "no"s (2.4-13.0 for
+    "no"), which were dropped below 5 (docs/BENCHMARKS.md, Recognition, nineteenth and twentieth
+    rounds)."""
     word_check_alternate_floor: float = -3.0
     """A lone word of an intent the check has a word for, that is not that word but begins with
     its sound ("yep", "nah", "none" beside "yes" and "no"; not "okay" or "sure"), counts only when
@@ -613,12 +615,13 @@ class SphinxRecognizer:
     def _second_opinion(self, hyp: Hypothesis | None, final: bool,
                         word_start_s: float | None = None) -> Hypothesis | None:
         """`hyp` as the word check judges it (see SphinxSettings.word_check), in an utterance short
-        enough or a word spotted inside a longer one (`word_check_spotted_in_talk`): a word it hears where PocketSphinx heard nothing; PocketSphinx's "yes" or "no" only
-        if it hears that word too, and its "stop" unless it is far from hearing it
-        (`word_check_stop_floor`). A safety word it hears wins; any other phrase stands unless the
-        check plainly hears a word of another intent (`word_check_overrule`), and such a word also
-        takes the place of a "yes" or "no" it refuses (a real "no" PocketSphinx took for "yes").
-        A spotted word that began `word_start_s` after the onset, later than WORD_AFTER_S, is heard
+        enough or a word spotted inside a longer one (`word_check_spotted_in_talk`): a word it
+        hears where PocketSphinx heard nothing; PocketSphinx's "yes" or "no" only if it hears that
+        word too, and its "stop" unless it is far from hearing it (`word_check_stop_floor`); where
+        it refuses one of its own words, as where PocketSphinx heard nothing (a real "no" taken for
+        "yes"). A safety word it hears wins; any other phrase stands unless the check plainly hears
+        a word of another intent (`word_check_overrule`) or it is a lone word like one of the
+        check's that the check is far from hearing (`word_check_alternate_floor`). A spotted word that began `word_start_s` after the onset, later than WORD_AFTER_S, is heard
         alone, with quiet before it: the check learnt single words ("please stop" scored down to -7.5)."""
         check = self._word_check
         own_word = word_start_s is not None and word_start_s > WORD_AFTER_S
@@ -653,9 +656,11 @@ class SphinxRecognizer:
         floor = self.settings.word_check_stop_floor if hyp.intent in SAFETY_COMMANDS else 0.0
         if own and margins[hyp.text] > floor:
             return hyp
+        if own:  # refused: as where PocketSphinx heard nothing, a word the check hears stands
+            return self._checked_word(best, margins[best], final) if margins[best] > 0 else None
         if intent != hyp.intent and margins[best] >= self.settings.word_check_overrule:
             return self._checked_word(best, margins[best], final)
-        return None if own or self._lone_alternate(hyp, margins) else hyp
+        return None if self._lone_alternate(hyp, margins) else hyp
 
     def _lone_alternate(self, hyp: Hypothesis, margins: dict[str, float]) -> bool:
         """`hyp` is a lone word that begins like the check's word of its intent ("nah" and "none"
