@@ -221,12 +221,12 @@ class SphinxSettings:
     word_check_alternate_floor: float = -3.0
     """A lone word of an intent the check has a word for, that is not that word but begins with
     its sound ("yep", "nah", "none" beside "yes" and "no"; not "okay" or "sure"), counts only when
-    the check's margin for its intent's word is at least this. The check never learnt these words, but a real one sounds enough like its
-    intent's word: real "yes"/"no" clips read as "yep", "nope", "nah" or "none" scored -0.2 to
-    16.9. Real other words PocketSphinx took for them scored -2.1 to -14.8 ("eight" as "yup",
-    "nine" as "nah" and "none"): a false "no" to "is any skin broken?" would let the massage go
-    on. Costs a share of espeak-ng's "yup" and "nah", which scored -3.2 and -5.8 in the median
-    (docs/BENCHMARKS.md, Recognition, twentieth round)."""
+    the check's margin for its intent's word is at least this. The check never learnt these
+    words, but a real one sounds enough like its intent's word: real "yes"/"no" clips read as
+    "yep", "nope", "nah" or "none" scored -0.2 to 16.9. Real other words PocketSphinx took for
+    them scored -2.1 to -14.8 ("eight" as "yup", "nine" as "nah" and "none"): a false "no" to "is
+    any skin broken?" would let the massage go on. Costs a share of espeak-ng's "yup" and "nah",
+    which scored -3.2 and -5.8 in the median (docs/BENCHMARKS.md, Recognition, twentieth round)."""
     word_check_spotted_in_talk: bool = True
     """A word the spotter hears inside a longer utterance, more than WORD_AFTER_S after its onset
     ("stop" in a television's talk, "please stop"), is judged by the check too, on its own audio
@@ -621,8 +621,9 @@ class SphinxRecognizer:
         it refuses one of its own words, as where PocketSphinx heard nothing (a real "no" taken for
         "yes"). A safety word it hears wins; any other phrase stands unless the check plainly hears
         a word of another intent (`word_check_overrule`) or it is a lone word like one of the
-        check's that the check is far from hearing (`word_check_alternate_floor`). A spotted word that began `word_start_s` after the onset, later than WORD_AFTER_S, is heard
-        alone, with quiet before it: the check learnt single words ("please stop" scored down to -7.5)."""
+        check's that the check is far from hearing (`word_check_alternate_floor`). A spotted word
+        that began `word_start_s` after the onset, later than WORD_AFTER_S, is heard alone, with
+        quiet before it: the check learnt single words ("please stop" scored down to -7.5)."""
         check = self._word_check
         own_word = word_start_s is not None and word_start_s > WORD_AFTER_S
         long_ok = own_word and self.settings.word_check_spotted_in_talk
@@ -670,7 +671,8 @@ class SphinxRecognizer:
         if " " in hyp.text:
             return False
         first = self._first_phone(hyp.text)
-        words = [w for w in margins if self.phrases.intent_of(w) == hyp.intent and self._first_phone(w) == first]
+        words = [w for w in margins
+                 if self.phrases.intent_of(w) == hyp.intent and self._first_phone(w) == first]
         return bool(words) and max(margins[w] for w in words) < self.settings.word_check_alternate_floor
 
     def _first_phone(self, word: str) -> str | None:

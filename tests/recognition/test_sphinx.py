@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import random
-import re
 
 import numpy as np
 import pytest
@@ -515,6 +514,7 @@ def test_a_stop_without_enough_voicing_is_heard_when_the_check_hears_it_plainly(
              for start in range(0, 10 * 96000, 96000)]
     assert [h for h in alone if h is not None] == []
 
+
 def test_a_refused_yes_leaves_the_check_free_to_hear_no(speech_commands):
     """A real "no" in a running tap that PocketSphinx took for "yes": the check refuses the "yes"
     (-4.8) and hears "no" (1.6), above its threshold but below the overrule's 5. A refused word
@@ -527,6 +527,7 @@ def test_a_refused_yes_leaves_the_check_free_to_hear_no(speech_commands):
     x = ev.pad(from_pcm(read_wav(speech_commands / "no" / "b83c1acf_nohash_1.wav")), rng=rng)
     hyp = heard(recognizer, ev.mix(x, ev.load_noise("running_tap"), 10.0, rng))
     assert hyp is not None and hyp.intent == "no", hyp
+
 
 def _as_loud_as(x: np.ndarray, other: np.ndarray) -> np.ndarray:
     """`x` scaled to the speech power of `other`."""
