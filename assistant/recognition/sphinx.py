@@ -630,8 +630,7 @@ class SphinxRecognizer:
         if check is None or not (long_ok or self._one_word_long()):
             return hyp
         unvoiced = not self._speech_like()
-        if unvoiced and (hyp is not None or self.settings.word_check_unvoiced_margin is None
-                         or self._peak < MIN_PEAK_RMS):
+        if unvoiced and (hyp is not None or self.settings.word_check_unvoiced_margin is None or not self._loud()):
             return hyp
         if hyp is not None and hyp.text not in check.words and hyp.intent in SAFETY_COMMANDS:
             return hyp  # "that hurts", "wait": never overruled, so not worth the check's time
@@ -648,17 +647,17 @@ class SphinxRecognizer:
             return hyp
         best = max(margins, key=margins.get)
         intent = self.phrases.intent_of(best)
+        own = hyp is not None and hyp.text in check.words
+        if own and intent in SAFETY_COMMANDS and margins[best] > 0 and best != hyp.text:
+            return self._checked_word(best, margins[best], final)
+        kept_above = self.settings.word_check_stop_floor if own and hyp.intent in SAFETY_COMMANDS else 0.0
+        if own and margins[hyp.text] <= kept_above:
+            hyp = None  # refused: as where PocketSphinx heard nothing
         if hyp is None:
             floor = self.settings.word_check_unvoiced_margin if unvoiced else 0.0
             return self._checked_word(best, margins[best], final) if margins[best] > floor else None
-        own = hyp.text in check.words
-        if own and intent in SAFETY_COMMANDS and margins[best] > 0 and best != hyp.text:
-            return self._checked_word(best, margins[best], final)
-        floor = self.settings.word_check_stop_floor if hyp.intent in SAFETY_COMMANDS else 0.0
-        if own and margins[hyp.text] > floor:
+        if own:
             return hyp
-        if own:  # refused: as where PocketSphinx heard nothing, a word the check hears stands
-            return self._checked_word(best, margins[best], final) if margins[best] > 0 else None
         if intent != hyp.intent and margins[best] >= self.settings.word_check_overrule:
             return self._checked_word(best, margins[best], final)
         return None if self._lone_alternate(hyp, margins) else hyp
@@ -757,7 +756,11 @@ class SphinxRecognizer:
 
     def _speech_like(self) -> bool:
         """Loud enough and voiced: see MIN_PEAK_RMS and MIN_VOICED_FRAMES."""
-        return self._peak >= MIN_PEAK_RMS and self._voiced >= MIN_VOICED_FRAMES
+        return self._loud() and self._voiced >= MIN_VOICED_FRAMES
+
+    def _loud(self) -> bool:
+        """The utterance's loudest frame reaches MIN_PEAK_RMS."""
+        return self._peak >= MIN_PEAK_RMS
 
     def _utterance_s(self) -> float:
         return round(max(0.0, self._stream_s - self._vad.speech_start), 2)
