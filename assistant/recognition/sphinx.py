@@ -423,11 +423,10 @@ class SphinxRecognizer:
     def _build(self, grammar: str) -> PhraseSet:
         """Add the grammar's phrases as a weighted word trie; phrases with unknown words are dropped."""
         phrases = phrase_set(self.grammars, grammar)
-        usable = {p: i for p, i in phrases.by_phrase.items()
-                  if all(self._cmd.lookup_word(w) is not None for w in p.split())}
+        pronounceable = lambda p: all(self._pronunciation(w) for w in p.split())  # noqa: E731
+        usable = {p: i for p, i in phrases.by_phrase.items() if pronounceable(p)}
         if not usable:
             raise RecognizerError(f"grammar {grammar!r} has no phrase PocketSphinx can pronounce")
-        pronounceable = lambda p: all(self._cmd.lookup_word(w) is not None for w in p.split())  # noqa: E731
         others = {p: i for p, i in other_phrases(self.grammars, grammar).items()
                   if pronounceable(p)} if self.settings.other_phrases else {}
         start, final, transitions = trie_transitions(phrase_priors({**usable, **others}))
@@ -456,8 +455,12 @@ class SphinxRecognizer:
             Path(f.name).unlink()
         return split
 
+    def _pronunciation(self, word: str) -> list[str]:
+        """The word's phones in the dictionary (none for a word it lacks)."""
+        return (self._cmd.lookup_word(word) or "").split()
+
     def _phones(self, word: str) -> int:
-        return len((self._cmd.lookup_word(word) or "").split())
+        return len(self._pronunciation(word))
 
     def _decoders(self) -> list:
         return [d for d in (self._cmd, self._kws, self._kws_adapted, self._loop) if d is not None]
@@ -675,8 +678,7 @@ class SphinxRecognizer:
         return bool(words) and max(margins[w] for w in words) < self.settings.word_check_alternate_floor
 
     def _first_phone(self, word: str) -> str | None:
-        phones = (self._cmd.lookup_word(word) or "").split()
-        return phones[0] if phones else None
+        return next(iter(self._pronunciation(word)), None)
 
     def _one_word_long(self) -> bool:
         """The utterance, or its loud part, is short enough for the word check (see
