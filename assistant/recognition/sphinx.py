@@ -243,6 +243,14 @@ class SphinxSettings:
     the four noises alone, 25 silence clips and 696 other words, clean and at 10 dB, the best
     margin in such utterances was 0.3 (-2.7 in noise alone); the tune speakers' "stop"s lost there
     scored 4.6 to 20.7 (docs/BENCHMARKS.md, Recognition, twentieth round)."""
+    word_check_speeds: tuple[float, ...] = (0.92, 1.08)
+    """A "yes" or "no" the check alone hears (PocketSphinx heard nothing, or a word the check
+    refused) must stay above the floor in the median of its margins over the audio as it is and
+    played at each of these speeds: at two of the three. Logged over the benchmark's 1426 clips
+    (both splits), the check alone took 17 other words at margins 0.1-2.5, and 10 of them fell at
+    two of three speeds, against 4 of the 154 real answers and "stop"s it took. "stop" is not
+    judged so: two real ones were lost (docs/BENCHMARKS.md, Recognition, twenty-first round).
+    (): as said only."""
     word_check_max_s: float = 1.6
     """Longer utterances are phrases, which the word check was not trained on (a word of 1 s
     ends as an utterance of 1.3-1.5 s: the detector closes it a window late), unless their loud
@@ -643,9 +651,8 @@ class SphinxRecognizer:
         heard = from_pcm(b"".join(list(self._heard)[-frames:]))
         # room tone before the word alone as long as the usual lead; else padding for a stream just begun
         pad = round(WORD_LEAD_S * SAMPLE_RATE) if own_word else max(0, frames * self._frame_bytes // 2 - len(heard))
-        before = _QUIET[:pad]
-        margins = {w: m for w, m in check.margins(np.concatenate(
-            [before, heard, _QUIET[: round(WORD_QUIET_S * SAMPLE_RATE)]])).items() if self.phrases.intent_of(w)}
+        audio = np.concatenate([_QUIET[:pad], heard, _QUIET[: round(WORD_QUIET_S * SAMPLE_RATE)]])
+        margins = {w: m for w, m in check.margins(audio).items() if self.phrases.intent_of(w)}
         if not margins:
             return hyp
         best = max(margins, key=margins.get)
@@ -658,7 +665,10 @@ class SphinxRecognizer:
             hyp = None  # refused: as where PocketSphinx heard nothing
         if hyp is None:
             floor = self.settings.word_check_unvoiced_margin if unvoiced else 0.0
-            return self._checked_word(best, margins[best], final) if margins[best] > floor else None
+            margin = margins[best]
+            if margin > floor and intent not in SAFETY_COMMANDS:  # a lost "stop" is not safe
+                margin = check.steady_margin(audio, best, self.settings.word_check_speeds)
+            return self._checked_word(best, margin, final) if margin > floor else None
         if own:
             return hyp
         if intent != hyp.intent and margins[best] >= self.settings.word_check_overrule:

@@ -17,6 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.audio.resample import resample
+from assistant.recognition.audio import SAMPLE_RATE
+
 MODEL_DIR = Path(__file__).resolve().parent / "words"
 MEL_WINDOW = 76
 """Mel frames (10 ms) per embedding: 0.775 s of audio."""
@@ -80,6 +83,14 @@ class WordCheck:
         """Per word, how far its score in `samples` (a short utterance with some quiet around it)
         stands above its threshold: above 0 the word is heard."""
         return {w: round(float(m), 3) for w, m in zip(self.words, self.scores(samples) - self._thresholds)}
+
+    def steady_margin(self, samples: np.ndarray, word: str, speeds: tuple[float, ...]) -> float:
+        """`word`'s margin as the median over `samples` as they are and played at each of `speeds`
+        (1.08: 8% faster, the pitch with it). A word really said stays heard a little faster or
+        slower (the classifier learnt real speakers at 0.85-1.17); a chance likeness often does
+        not (docs/BENCHMARKS.md, Recognition, twenty-first round)."""
+        runs = [samples, *(resample(samples, SAMPLE_RATE, round(SAMPLE_RATE / s)) for s in speeds)]
+        return round(float(np.median([self.margins(x)[word] for x in runs])), 3)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
