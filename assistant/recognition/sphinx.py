@@ -86,7 +86,8 @@ WORD_AUDIO_S = 3.0
 """Audio kept for the word check: the utterances it judges and WORD_LEAD_S before them."""
 STEADY_BELOW = 3.0
 """The word check's margin is taken over several speeds (SphinxSettings.word_check_speeds) from
-this far below its floor: over the benchmark's clips, none further below rose above it."""
+this far below its floor: over the benchmark's clips, of 79 margins 2 to 3 below it, the median
+of one real "no" rose above it."""
 _QUIET = np.random.default_rng(0).normal(0, ROOM_TONE_RMS, int(WORD_AUDIO_S * SAMPLE_RATE)).astype(np.float32)
 """Faint noise (room tone) where the word check's audio needs padding."""
 ADAPTED_DIR = Path(__file__).resolve().parent / "adapted"
@@ -254,9 +255,9 @@ class SphinxSettings:
     little faster or slower. A "stop" is judged as said: the median lost three real ones, and
     where it found two more in noise, a "stop" below the threshold as said becomes a new way for
     a sound to end the session (the benchmark's clips, one word each, say nothing of our own
-    voice). Over the benchmark's clips of held-out speakers: their "yes"
-    and "no" heard 7 more (clean 178 -> 184 of 192), other words taken 2 fewer (26 -> 24 of 370)
-    (docs/BENCHMARKS.md, Recognition, twenty-first round). (): as said only."""
+    voice). Over the benchmark's clips of held-out speakers: their "yes" and "no" heard 7 more
+    (clean 178 -> 184 of 192), other words taken 2 fewer (26 -> 24 of 370) (docs/BENCHMARKS.md,
+    Recognition, twenty-first round). (): as said only."""
     word_check_max_s: float = 1.6
     """Longer utterances are phrases, which the word check was not trained on (a word of 1 s
     ends as an utterance of 1.3-1.5 s: the detector closes it a window late), unless their loud
@@ -633,7 +634,8 @@ class SphinxRecognizer:
                         word_start_s: float | None = None) -> Hypothesis | None:
         """`hyp` as the word check judges it (see SphinxSettings.word_check), in an utterance short
         enough or a word spotted inside a longer one (`word_check_spotted_in_talk`): a word it
-        hears where PocketSphinx heard nothing; PocketSphinx's "yes" or "no" only if it hears that
+        hears where PocketSphinx heard nothing (a "yes" or "no" at two of three speeds,
+        `word_check_speeds`); PocketSphinx's "yes" or "no" only if it hears that
         word too, and its "stop" unless it is far from hearing it (`word_check_stop_floor`); where
         it refuses one of its own words, as where PocketSphinx heard nothing (a real "no" taken for
         "yes"). A safety word it hears wins; any other phrase stands unless the check plainly hears
