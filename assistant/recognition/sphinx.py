@@ -635,10 +635,9 @@ class SphinxRecognizer:
         """`hyp` as the word check judges it (see SphinxSettings.word_check), in an utterance short
         enough or a word spotted inside a longer one (`word_check_spotted_in_talk`): a word it
         hears where PocketSphinx heard nothing (a "yes" or "no" at two of three speeds,
-        `word_check_speeds`); PocketSphinx's "yes" or "no" only if it hears that
-        word too, and its "stop" unless it is far from hearing it (`word_check_stop_floor`); where
-        it refuses one of its own words, as where PocketSphinx heard nothing (a real "no" taken for
-        "yes"). A safety word it hears wins; any other phrase stands unless the check plainly hears
+        `word_check_speeds`); PocketSphinx's "yes" or "no" only if it hears that word too, and its
+        "stop" unless it is far from hearing it (`word_check_stop_floor`); where it refuses one of
+        its own words, as where PocketSphinx heard nothing (a real "no" taken for "yes"). A safety word it hears wins; any other phrase stands unless the check plainly hears
         a word of another intent (`word_check_overrule`) or it is a lone word like one of the
         check's that the check is far from hearing (`word_check_alternate_floor`). A spotted word
         that began `word_start_s` after the onset, later than WORD_AFTER_S, is heard alone, with

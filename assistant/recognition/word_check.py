@@ -92,7 +92,7 @@ class WordCheck:
         likeness often does not, and a real word just missed often is heard (docs/BENCHMARKS.md,
         Recognition, twenty-first round). Speeds are tried one at a time, until most margins lie
         on one side of `floor`; the median lies beyond the nearest of those, which is returned."""
-        seen, most = [margin], len(speeds) // 2 + 1
+        seen, most = [margin], (len(speeds) + 1) // 2 + 1  # a majority of all the margins
         for speed in speeds:
             above, below = [m for m in seen if m > floor], [m for m in seen if m <= floor]
             if len(above) >= most:

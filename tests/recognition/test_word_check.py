@@ -55,6 +55,8 @@ def test_speeds_are_tried_only_until_most_margins_agree(speech_commands, monkeyp
     assert len(tried) == 1 and 0 < slower < 100.0  # as said and slower, both above 0
     assert check.steady_margin(x, "no", -100.0, 0.0, (0.92, 1.08)) == np.median([-100.0, slower, faster])
     assert len(tried) == 3  # one above 0 and one below: the faster one decides
+    assert check.steady_margin(x, "no", 100.0, 0.0, (0.92,)) == np.median([100.0, slower])  # two: both tried
+    assert len(tried) == 4
 
 
 def test_a_missing_or_broken_model_turns_it_off_with_a_message(tmp_path, capsys):
