@@ -36,6 +36,7 @@ from assistant.recognition.garbage import garbage_words
 from assistant.recognition.phrases import PhraseSet, other_phrases, phrase_set
 from assistant.recognition.spotting import SEARCH_FLOOR, Arbiter, Keyphrase, Spotted, SpottingPlan, ThresholdRule, plan
 from assistant.recognition.stability import PartialGate
+from assistant.recognition.syllables import nuclei, phrase_syllables
 from assistant.recognition.types import Hypothesis, RecognizerError
 from assistant.recognition import word_check
 
@@ -197,6 +198,15 @@ class SphinxSettings:
     """The grammar (phrases of several words) uses the adapted model too: real speakers' "yes"
     91%, "no" 74%, but espeak-ng voices' phrases are heard worse ("I don't know" in three voices
     not heard as "not sure"; "carry on" missed in a long stream), so it is off."""
+    phrase_min_syllables: int | None = 3
+    """A phrase the grammar decides (not a safety one) of at least this many syllables counts
+    only when its utterance shows more than one syllable nucleus (syllables.py): the grammar
+    read one short word as a phrase ("go" as "go ahead", "on" as "too quiet", "nine" as "no i
+    don't"). Those words showed one nucleus, as 274 of 308 real "go", "on" and "no" clips did;
+    espeak-ng's phrases of three syllables or more showed one in 1 of 1062 takes (seven voices,
+    110-240 words a minute, clean and at 10 dB). Real two-syllable words showed one in a third
+    of clips, so two-syllable phrases ("go on", "hang on") are not judged (docs/BENCHMARKS.md,
+    Recognition, twenty-second round). None: never."""
     word_check: bool = True
     """A second opinion (word_check.py, Google's speech embedding and a classifier over it) on
     "stop", "yes" and "no" in utterances one word long (`word_check_max_s`, `word_check_loud_s`):
@@ -704,7 +714,7 @@ class SphinxRecognizer:
             return True
         if self._utterance_s() > WORD_AUDIO_S - WORD_LEAD_S:
             return False  # longer than the audio kept for the check
-        frames = list(self._heard)[-round(self._utterance_s() / self._vad.frame_length):]
+        frames = self._utterance_frames()
         levels = 20 * np.log10(np.array([rms(from_pcm(f)) for f in frames]) + 1e-6)
         loud = np.nonzero(levels >= max(levels.max() - WORD_PEAK_DB,
                                         np.percentile(levels, 20) + WORD_FLOOR_DB))[0]
@@ -751,7 +761,8 @@ class SphinxRecognizer:
 
     def _judge(self, text: str, final: bool) -> Hypothesis | None:
         intent = self.phrases.intent_of(text)
-        if intent is None or not self._speech_like() or (final and self._inside_talk(intent)):
+        if intent is None or not self._speech_like() or (
+                final and (self._inside_talk(intent) or self._one_nucleus(text, intent))):
             return None
         if self.settings.threshold is None:
             hyp = self._cmd.hyp()
@@ -772,6 +783,21 @@ class SphinxRecognizer:
         words = sum(seg.end_frame - seg.start_frame + 1 for seg in self._cmd.seg() or []
                     if not seg.word.startswith(("<", "[", "+")))
         return self._utterance_s() - words * SPHINX_FRAME_S > self.settings.phrase_max_extra_s
+
+    def _one_nucleus(self, text: str, intent: str) -> bool:
+        """The grammar's phrase has `phrase_min_syllables` or more but its utterance shows one
+        syllable nucleus: one short word read as a phrase. A safety phrase is never refused for this."""
+        least = self.settings.phrase_min_syllables
+        if least is None or intent in SAFETY_COMMANDS:
+            return False
+        if phrase_syllables([self._pronunciation(w) for w in text.split()]) < least:
+            return False
+        return nuclei(from_pcm(b"".join(self._utterance_frames()))) == 1
+
+    def _utterance_frames(self) -> list[bytes]:
+        """The frames of the utterance so far (at most WORD_AUDIO_S of it)."""
+        n = round(self._utterance_s() / self._vad.frame_length)
+        return list(self._heard)[-n:] if n else []
 
     def _speech_like(self) -> bool:
         """Loud enough and voiced: see MIN_PEAK_RMS and MIN_VOICED_FRAMES."""
