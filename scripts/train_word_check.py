@@ -20,6 +20,10 @@ synthetic WAVs and the embeddings are cached in --work (delete it to recompute),
 only trains.
 
     nice .venv/bin/python scripts/train_word_check.py [--out PATH] [--work DIR] [--extra-negatives]
+                                                      [--speakers tune|all]
+
+`--speakers all` learns the held-out speakers too and measures them out of fold (not the
+shipped head: docs/BENCHMARKS.md, Recognition, twenty-second round).
 
 Needs espeak-ng, onnxruntime and scikit-learn (only here: pip install scikit-learn). A port of
 the prototype that trained the shipped head (variant E3_synth_real_aug_mlp128_W8_a0.1_realx3),
@@ -348,6 +352,7 @@ class Embedder:
 
 def base_items(check: SpeechEmbedding, takes: list[Take]) -> list[Item]:
     """Held-out and tune clips, noise alone, room tone and espeak-ng speech."""
+    print("embedding ...", flush=True)
     e = Embedder(check, 123)
     train_noises = training_noises(e.rng, takes)
     test_noises = recorded_noise(1)
@@ -362,14 +367,7 @@ def base_items(check: SpeechEmbedding, takes: list[Take]) -> list[Item]:
                     e.add(x, HELD_BEFORE_S, span=span, noise=noise, snr=10, split="held",
                           cond="10dB:" + name.split(":")[0], **meta)
                 continue
-            for snr in TUNE_SNRS:
-                before = e.rng.uniform(0.5, 1.1)
-                if snr is None:
-                    e.add(x, before, span=span, split="tune", cond="clean", **meta)
-                else:
-                    name = e.rng.choice(names)
-                    e.add(x, before, span=span, noise=train_noises[name], snr=snr, split="tune",
-                          cond=f"{snr}dB:{name}", **meta)
+            add_tune_versions(e, x, span, meta, train_noises)
         print(f"  {folder}: {len(e.items)} items", flush=True)
 
     n, none = int(CLIP_S * SR), np.zeros(0, np.float32)
@@ -390,6 +388,34 @@ def base_items(check: SpeechEmbedding, takes: list[Take]) -> list[Item]:
     add_takes(e, [t for t in takes if t.label != "babble"], train_noises)
     print(f"  espeak-ng: {len(e.items)} items", flush=True)
     return e.items
+
+
+def add_tune_versions(e: Embedder, x: np.ndarray, span: tuple[float, float], meta: dict,
+                      noises: dict[str, np.ndarray]) -> None:
+    """The TUNE_SNRS versions of one real clip that training learns from."""
+    names = list(noises)
+    for snr in TUNE_SNRS:
+        before = e.rng.uniform(0.5, 1.1)
+        if snr is None:
+            e.add(x, before, span=span, split="tune", cond="clean", **meta)
+        else:
+            name = e.rng.choice(names)
+            e.add(x, before, span=span, noise=noises[name], snr=snr, split="tune", cond=f"{snr}dB:{name}", **meta)
+
+
+def held_training_items(check: SpeechEmbedding, takes: list[Take]) -> tuple[list[Item], list[Item]]:
+    """`--speakers all`: the held-out speakers' clips as training items, as the tune clips are
+    (add_tune_versions; variant_items), from their own random streams."""
+    e = Embedder(check, 321)
+    noises = training_noises(e.rng, takes)
+    for folder in REAL_FOLDERS:
+        for path in ev.clips(folder):
+            if ev.held_out(path):
+                x, meta = fit_len(read(path)), real_meta(path, folder)
+                span = (0.0, 1.0) if meta["kind"] == "silence" else word_span(x)
+                add_tune_versions(e, x, span, meta, noises)
+    print(f"  held-out speakers as training items: {len(e.items)}", flush=True)
+    return e.items, variant_items(check, held=True)
 
 
 def training_noises(rng: np.random.Generator, takes: list[Take]) -> dict[str, np.ndarray]:
@@ -416,31 +442,25 @@ def add_takes(e: Embedder, takes: list[Take], noises: dict[str, np.ndarray]) -> 
 
 
 def extra_items(check: SpeechEmbedding, takes: list[Take], work: Path) -> list[Item]:
-    """The extra negatives (synthesize_extra), cached in `work`."""
-    cache = work / "extra.pkl"
-    if cache.exists():
-        with open(cache, "rb") as f:
-            return pickle.load(f)
+    """The extra negatives (synthesize_extra)."""
     t0 = time.time()
     extra = synthesize_extra(work / "synth-extra")
     print(f"espeak-ng: {len(extra)} extra takes ({time.time() - t0:.0f} s); embedding ...", flush=True)
     e = Embedder(check, 11)
     add_takes(e, extra, training_noises(e.rng, takes))
-    with open(cache, "wb") as f:
-        pickle.dump(e.items, f)
     print(f"  extra negatives: {len(e.items)} items ({time.time() - t0:.0f} s)", flush=True)
     return e.items
 
 
-def variant_items(check: SpeechEmbedding) -> list[Item]:
-    """Tune clips only, four times each: speed and pitch x0.85..1.17 (resampled), gain +-5 dB,
-    clean or in noise at 20/10/5 dB."""
-    e = Embedder(check, 7)
+def variant_items(check: SpeechEmbedding, held: bool = False) -> list[Item]:
+    """Tune clips only (or held-out ones only), four times each: speed and pitch x0.85..1.17
+    (resampled), gain +-5 dB, clean or in noise at 20/10/5 dB."""
+    e = Embedder(check, 77 if held else 7)
     noises = colored_noises(e.rng) | recorded_noise(0)
     names = list(noises)
     for folder in REAL_FOLDERS:
         for path in ev.clips(folder):
-            if ev.held_out(path):
+            if ev.held_out(path) != held:
                 continue
             x0, meta = fit_len(read(path)), real_meta(path, folder)
             for speed in SPEEDS:
@@ -458,23 +478,30 @@ def variant_items(check: SpeechEmbedding) -> list[Item]:
     return e.items
 
 
-def features(work: Path, extra: bool) -> tuple[list[Item], list[Item], list[Item]]:
-    """(base items, variant items, extra negatives if `extra`), computed once and cached in `work`."""
-    t0, cache = time.time(), work / "features.pkl"
+def features(work: Path, extra: bool, all_speakers: bool
+             ) -> tuple[list[Item], list[Item], list[Item], tuple[list[Item], list[Item]]]:
+    """(base items, variant items, extra negatives if `extra`, the held-out speakers' training
+    items if `all_speakers`), computed once and cached in `work`."""
+    t0 = time.time()
     takes = synthesize(work / "synth")
     print(f"espeak-ng: {len(takes)} takes ({time.time() - t0:.0f} s)", flush=True)
     check = SpeechEmbedding(MODEL_DIR)
-    if cache.exists():
-        with open(cache, "rb") as f:
-            base, variants = pickle.load(f)
-    else:
-        print("embedding ...", flush=True)
-        base, variants = base_items(check, takes), variant_items(check)
-        with open(cache, "wb") as f:
-            pickle.dump((base, variants), f)
-    more = extra_items(check, takes, work) if extra else []
+    base, variants = cached(work / "features.pkl", lambda: (base_items(check, takes), variant_items(check)))
+    more = cached(work / "extra.pkl", lambda: extra_items(check, takes, work)) if extra else []
+    held = cached(work / "features-held.pkl", lambda: held_training_items(check, takes)) if all_speakers else ([], [])
     print(f"features: {time.time() - t0:.0f} s", flush=True)
-    return base, variants, more
+    return base, variants, more, held
+
+
+def cached(path: Path, compute):
+    """`compute()`, pickled in `path` the first time (delete it to recompute)."""
+    if path.exists():
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    value = compute()
+    with open(path, "wb") as f:
+        pickle.dump(value, f)
+    return value
 
 
 # --- training
@@ -535,17 +562,25 @@ def decide(s: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
 
 
 def out_of_fold_scores(synth: list[Item], tune: list[Item], variants: list[Item],
-                       rng: np.random.Generator) -> np.ndarray:
-    """Scores of each tune clip by networks trained without its speaker."""
+                       rng: np.random.Generator, also: list[Item] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """Scores of each tune clip by networks trained without its speaker; and of each item of
+    `also` whose speaker is among the tune clips' (held-out speakers' test conditions, with
+    `--speakers all`), by the networks that did not learn that speaker."""
     from sklearn.model_selection import GroupKFold
 
     s = np.zeros((len(tune), len(CLASSES) - 1))
+    s_also = np.full((len(also), len(CLASSES) - 1), np.nan)
     for fold, (train, test) in enumerate(GroupKFold(FOLDS).split(tune, groups=[it.speaker for it in tune])):
         speakers = {tune[i].speaker for i in train}
         real = [tune[i] for i in train] + [it for it in variants if it.speaker in speakers]
-        s[test] = scores(fit(synth + REAL_REPEATS * real, rng), [tune[i] for i in test])
+        nets = fit(synth + REAL_REPEATS * real, rng)
+        s[test] = scores(nets, [tune[i] for i in test])
+        tested = {tune[i].speaker for i in test}
+        mine = [j for j, it in enumerate(also) if it.speaker in tested]
+        if mine:
+            s_also[mine] = scores(nets, [also[j] for j in mine])
         print(f"  fold {fold + 1}/{FOLDS}", flush=True)
-    return s
+    return s, s_also
 
 
 def thresholds(tune: list[Item], s: np.ndarray) -> np.ndarray:
@@ -583,7 +618,8 @@ def report(held: list[Item], s: np.ndarray, t: np.ndarray) -> None:
         fa = [100 * np.mean(d[sel & (kind == k)] != 0) for k in ("near", "unknown", "silence")]
         print(f"{title:26s}" + "".join(f"{r:6.1f}%" for r in recall) + "".join(f"{f:11.1f}%" for f in fa))
     sel = cond == "noise-only"
-    print(f"{'noise alone (unseen half)':26s} FA {100 * np.mean(d[sel] != 0):.1f}% of {sel.sum()}")
+    if sel.any():
+        print(f"{'noise alone (unseen half)':26s} FA {100 * np.mean(d[sel] != 0):.1f}% of {sel.sum()}")
 
 
 def main() -> None:
@@ -594,22 +630,38 @@ def main() -> None:
     ap.add_argument("--extra-negatives", action="store_true",
                     help="also learn from EXTRA_WORDS frequent words and sentences of them (not the "
                          "shipped head: docs/BENCHMARKS.md, Recognition, fourteenth round)")
+    ap.add_argument("--speakers", choices=("tune", "all"), default="tune",
+                    help="real speakers to learn from: the tune half (the held-out half then measures "
+                         "it), or all of speech-commands-dev (measured out of fold: each held-out "
+                         "speaker by the networks of the fold that did not learn them)")
     args = ap.parse_args()
     try:
         import sklearn  # noqa: F401
     except ImportError:
         sys.exit("training the word check needs scikit-learn: pip install scikit-learn")
     t0 = time.time()
-    items, variants, extra = features(args.work, args.extra_negatives)
+    items, variants, extra, held_train = features(args.work, args.extra_negatives, args.speakers == "all")
     items = items + extra
     synth, tune, held = ([it for it in items if it.split == split] for split in ("synth", "tune", "held"))
-    print(f"training on {len(synth)} synthetic and {REAL_REPEATS} x {len(tune) + len(variants)} tune items ...",
+    speech_held = [it for it in held if it.speaker != "-"]
+    tune, variants = tune + held_train[0], variants + held_train[1]
+    print(f"training on {len(synth)} synthetic and {REAL_REPEATS} x {len(tune) + len(variants)} real items ...",
           flush=True)
     rng = np.random.default_rng(0)
-    t = thresholds(tune, out_of_fold_scores(synth, tune, variants, rng))
+    s, s_held = out_of_fold_scores(synth, tune, variants, rng, speech_held if held_train[0] else [])
+    t = thresholds(tune, s)
+    if held_train[0]:
+        mine = np.array([not ev.held_out_speaker(it.speaker) for it in tune])
+        t_tune = thresholds([it for it, m in zip(tune, mine) if m], s[mine])
+        print(f"held-out speakers out of fold, at thresholds chosen on the tune speakers "
+              f"{np.round(t_tune, 3).tolist()} (speech only):")
+        report(speech_held, s_held, t_tune)
     nets = fit(synth + REAL_REPEATS * (tune + variants), rng)
     export(nets, t, args.out)
     print(f"wrote {args.out}; thresholds (stop, yes, no) {np.round(t, 3).tolist()}")
+    if held_train[0]:
+        print("(the held-out speakers were learnt: the figures below are on training speakers, "
+              "but for their noise alone and the unseen noise half)")
     report(held, scores(nets, held), t)
     print(f"{time.time() - t0:.0f} s")
 

@@ -34,7 +34,12 @@ def speaker(path: Path) -> str:
 
 def held_out(path: Path) -> bool:
     """A stable half of the speakers, never used for tuning."""
-    return hashlib.sha1(speaker(path).encode()).digest()[0] % 2 == 1
+    return held_out_speaker(speaker(path))
+
+
+def held_out_speaker(speaker_id: str) -> bool:
+    """The speaker is of the held-out half (see `held_out`)."""
+    return hashlib.sha1(speaker_id.encode()).digest()[0] % 2 == 1
 
 
 def clips(word: str) -> list[Path]:
