@@ -39,7 +39,9 @@ RED_FLAG_RULES = {"inflammation", "circulation"}
 ALL_CLEAR_TOPICS = {"skin.broken": "no", "inflammation": "no", "circulation": "no",
                     "sensitive.areas": "no"}
 
-heard = st.builds(lambda i: ("heard", i), st.sampled_from(INTENTS))
+# pain and tingling twice as often: a second report ends the session, and a census over 300
+# random runs saw that end too rarely (0 in one CI run, 1 in one of 12 random seeds).
+heard = st.builds(lambda i: ("heard", i), st.sampled_from(INTENTS + ["pain", "tingling"]))
 timer = st.builds(lambda n: ("timer", n), st.sampled_from([STEP_TIMER, ANSWER_TIMER, PAUSE_TIMER]))
 finished = st.just(("speech", None))
 # "answer": the k-th valid answer to whatever question is being asked (state-aware, so
