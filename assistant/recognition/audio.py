@@ -6,7 +6,8 @@ import struct
 from pathlib import Path
 
 import numpy as np
-import soxr
+
+from assistant.audio.resample import resample
 
 SAMPLE_RATE = 16000
 ROOM_TONE_RMS = 3e-4
@@ -45,7 +46,7 @@ def read_wav(path: str | Path, rate: int = SAMPLE_RATE) -> bytes:
         samples = _to_float(raw, width)
     samples = samples.reshape(-1, channels).mean(axis=1)
     if src_rate != rate and len(samples):
-        samples = soxr.resample(samples, src_rate, rate)
+        samples = resample(samples, src_rate, rate)
     return to_pcm(samples)
 
 
