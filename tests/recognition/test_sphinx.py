@@ -572,7 +572,8 @@ def test_the_check_alone_hears_a_yes_or_no_by_its_margins_at_three_speeds(speech
 def test_one_short_word_is_not_taken_for_a_phrase_of_three_syllables(speech_commands, say):
     """Real "go" and "on" the grammar read as "go ahead" and "too quiet" (a false "go ahead"
     resumes the massage) show one syllable nucleus, and are refused. espeak-ng's phrases of three
-    syllables or more, said fast, show more and are heard as without the rule."""
+    syllables or more, in three voices at 150-190 words a minute, show more and are heard as
+    without the rule."""
     from assistant.recognition.sphinx import SphinxRecognizer, SphinxSettings
 
     clips = ("go/b83c1acf_nohash_0", "on/9a7c1f83_nohash_0")
