@@ -325,6 +325,12 @@ def colored_noises(rng: np.random.Generator) -> dict[str, np.ndarray]:
 
 # --- embeddings
 
+def real_clip(path: Path, folder: str) -> tuple[np.ndarray, dict[str, str], tuple[float, float]]:
+    """A dev clip (1 s), its meta and its word's span (all of it for silence)."""
+    x, meta = fit_len(read(path)), real_meta(path, folder)
+    return x, meta, (0.0, 1.0) if meta["kind"] == "silence" else word_span(x)
+
+
 def real_meta(path: Path, folder: str) -> dict[str, str]:
     kind = ("target" if folder in ev.TARGET_WORDS else "near" if folder in ev.NEAR_MISS_WORDS
             else "unknown" if folder == "_unknown_" else "silence")
@@ -359,15 +365,14 @@ def base_items(check: SpeechEmbedding, takes: list[Take]) -> list[Item]:
     names = list(train_noises)
     for folder in REAL_FOLDERS:
         for path in ev.clips(folder):
-            x, meta = fit_len(read(path)), real_meta(path, folder)
-            span = (0.0, 1.0) if meta["kind"] == "silence" else word_span(x)
+            x, meta, span = real_clip(path, folder)
             if ev.held_out(path):
                 e.add(x, HELD_BEFORE_S, span=span, split="held", cond="clean", **meta)
                 for name, noise in [*test_noises.items(), *((n, train_noises[n]) for n in names if n.startswith("real1:"))]:
                     e.add(x, HELD_BEFORE_S, span=span, noise=noise, snr=10, split="held",
                           cond="10dB:" + name.split(":")[0], **meta)
                 continue
-            add_tune_versions(e, x, span, meta, train_noises)
+            add_tune_versions(e, x, meta, span, train_noises)
         print(f"  {folder}: {len(e.items)} items", flush=True)
 
     n, none = int(CLIP_S * SR), np.zeros(0, np.float32)
@@ -390,7 +395,7 @@ def base_items(check: SpeechEmbedding, takes: list[Take]) -> list[Item]:
     return e.items
 
 
-def add_tune_versions(e: Embedder, x: np.ndarray, span: tuple[float, float], meta: dict,
+def add_tune_versions(e: Embedder, x: np.ndarray, meta: dict, span: tuple[float, float],
                       noises: dict[str, np.ndarray]) -> None:
     """The TUNE_SNRS versions of one real clip that training learns from."""
     names = list(noises)
@@ -411,9 +416,7 @@ def held_training_items(check: SpeechEmbedding, takes: list[Take]) -> tuple[list
     for folder in REAL_FOLDERS:
         for path in ev.clips(folder):
             if ev.held_out(path):
-                x, meta = fit_len(read(path)), real_meta(path, folder)
-                span = (0.0, 1.0) if meta["kind"] == "silence" else word_span(x)
-                add_tune_versions(e, x, span, meta, noises)
+                add_tune_versions(e, *real_clip(path, folder), noises)
     print(f"  held-out speakers as training items: {len(e.items)}", flush=True)
     return e.items, variant_items(check, held=True)
 
@@ -640,7 +643,8 @@ def main() -> None:
     except ImportError:
         sys.exit("training the word check needs scikit-learn: pip install scikit-learn")
     t0 = time.time()
-    items, variants, extra, held_train = features(args.work, args.extra_negatives, args.speakers == "all")
+    everyone = args.speakers == "all"
+    items, variants, extra, held_train = features(args.work, args.extra_negatives, everyone)
     items = items + extra
     synth, tune, held = ([it for it in items if it.split == split] for split in ("synth", "tune", "held"))
     speech_held = [it for it in held if it.speaker != "-"]
@@ -648,9 +652,9 @@ def main() -> None:
     print(f"training on {len(synth)} synthetic and {REAL_REPEATS} x {len(tune) + len(variants)} real items ...",
           flush=True)
     rng = np.random.default_rng(0)
-    s, s_held = out_of_fold_scores(synth, tune, variants, rng, speech_held if held_train[0] else [])
+    s, s_held = out_of_fold_scores(synth, tune, variants, rng, speech_held if everyone else [])
     t = thresholds(tune, s)
-    if held_train[0]:
+    if everyone:
         mine = np.array([not ev.held_out_speaker(it.speaker) for it in tune])
         t_tune = thresholds([it for it, m in zip(tune, mine) if m], s[mine])
         print(f"held-out speakers out of fold, at thresholds chosen on the tune speakers "
@@ -659,7 +663,7 @@ def main() -> None:
     nets = fit(synth + REAL_REPEATS * (tune + variants), rng)
     export(nets, t, args.out)
     print(f"wrote {args.out}; thresholds (stop, yes, no) {np.round(t, 3).tolist()}")
-    if held_train[0]:
+    if everyone:
         print("(the held-out speakers were learnt: the figures below are on training speakers, "
               "but for their noise alone and the unseen noise half)")
     report(held, scores(nets, held), t)

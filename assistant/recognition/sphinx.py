@@ -647,11 +647,12 @@ class SphinxRecognizer:
         hears where PocketSphinx heard nothing (a "yes" or "no" at two of three speeds,
         `word_check_speeds`); PocketSphinx's "yes" or "no" only if it hears that word too, and its
         "stop" unless it is far from hearing it (`word_check_stop_floor`); where it refuses one of
-        its own words, as where PocketSphinx heard nothing (a real "no" taken for "yes"). A safety word it hears wins; any other phrase stands unless the check plainly hears
-        a word of another intent (`word_check_overrule`) or it is a lone word like one of the
-        check's that the check is far from hearing (`word_check_alternate_floor`). A spotted word
-        that began `word_start_s` after the onset, later than WORD_AFTER_S, is heard alone, with
-        quiet before it: the check learnt single words ("please stop" scored down to -7.5)."""
+        its own words, as where PocketSphinx heard nothing (a real "no" taken for "yes"). A safety
+        word it hears wins; any other phrase stands unless the check plainly hears a word of
+        another intent (`word_check_overrule`) or it is a lone word like one of the check's that
+        the check is far from hearing (`word_check_alternate_floor`). A spotted word that began
+        `word_start_s` after the onset, later than WORD_AFTER_S, is heard alone, with quiet
+        before it: the check learnt single words ("please stop" scored down to -7.5)."""
         check = self._word_check
         own_word = word_start_s is not None and word_start_s > WORD_AFTER_S
         long_ok = own_word and self.settings.word_check_spotted_in_talk
