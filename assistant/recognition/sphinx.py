@@ -207,6 +207,16 @@ class SphinxSettings:
     110-240 words a minute, clean and at 10 dB). Real two-syllable words showed one in a third
     of clips, so two-syllable phrases ("go on", "hang on") are not judged (docs/BENCHMARKS.md,
     Recognition, twenty-second round). None: never."""
+    lattice_only_for_phrases: bool = True
+    """The grammar's lattice (PocketSphinx's `bestpath`: its best path and the posterior behind the
+    confidence) is built at an utterance's end only when the search's own best reading, taken just
+    before, is not a complete reading of garbage words or of another state's phrase. The lattice
+    costs 36 ms an utterance clean and 240 ms at 0 dB SNR (40% of the CPU time there). From such
+    readings it gave a phrase of this grammar in 8 of 164 utterances (every third dev clip: "go" as
+    "go on" and "go ahead", "no and" as "no"); over the 910 dev clips two decisions changed, both
+    other words no longer taken ("cat" as "yep", "up" as "stop"). CPU time a third less at 0 dB and
+    a fifth less at 10 dB, with the same decisions on those 400 clips and flite's 350 takes
+    (docs/BENCHMARKS.md, Recognition, twenty-third round). False: the lattice is always built."""
     word_check: bool = True
     """A second opinion (word_check.py, Google's speech embedding and a classifier over it) on
     "stop", "yes" and "no" in utterances one word long (`word_check_max_s`, `word_check_loud_s`):
@@ -614,17 +624,31 @@ class SphinxRecognizer:
             self._start()
             self._process(b"".join(self._utt_audio), full_utt=True)
             self._utt_audio = []
+        garbage = self._garbage_reading()
         for decoder in self._decoders():
             decoder.end_utt()
         self._restore_mean()
         self._in_utt = False
         if self._gate.fired and not self._refused:
             return None
-        return self._second_opinion(self._decide_at_end(), final=True)
+        return self._second_opinion(self._decide_at_end(garbage), final=True)
 
-    def _decide_at_end(self) -> Hypothesis | None:
-        """PocketSphinx's decision on the utterance just ended."""
-        text = self._best_phrase()
+    def _garbage_reading(self) -> str | None:
+        """The grammar search's best reading of the utterance before it ends (no lattice yet), when
+        it is a complete reading with no intent here: garbage words or another state's phrase
+        (`SphinxSettings.lattice_only_for_phrases`)."""
+        if not self.settings.lattice_only_for_phrases:
+            return None
+        hyp = self._cmd.hyp()
+        text = hyp.hypstr if hyp else ""
+        if not text or self.phrases.intent_of(text) is not None:
+            return None
+        return text if self._cmd.get_fsg(self.phrases.grammar).accept(text) else None
+
+    def _decide_at_end(self, garbage: str | None = None) -> Hypothesis | None:
+        """PocketSphinx's decision on the utterance just ended; `garbage`: the search's own reading
+        of it, which has no intent here (`_garbage_reading`), stands for the lattice's."""
+        text = garbage or self._best_phrase()
         if self._plan is None:
             return self._judge(text, final=True)
         seen = self._spotted()
