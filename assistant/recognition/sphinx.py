@@ -624,12 +624,13 @@ class SphinxRecognizer:
             self._start()
             self._process(b"".join(self._utt_audio), full_utt=True)
             self._utt_audio = []
-        garbage = self._garbage_reading()
+        decided = self._gate.fired and not self._refused  # a partial result acted on this utterance
+        garbage = None if decided else self._garbage_reading()  # the search's reading: before end_utt
         for decoder in self._decoders():
             decoder.end_utt()
         self._restore_mean()
         self._in_utt = False
-        if self._gate.fired and not self._refused:
+        if decided:
             return None
         return self._second_opinion(self._decide_at_end(garbage), final=True)
 
@@ -645,7 +646,7 @@ class SphinxRecognizer:
             return None
         return text if self._cmd.get_fsg(self.phrases.grammar).accept(text) else None
 
-    def _decide_at_end(self, garbage: str | None = None) -> Hypothesis | None:
+    def _decide_at_end(self, garbage: str | None) -> Hypothesis | None:
         """PocketSphinx's decision on the utterance just ended; `garbage`: the search's own reading
         of it, which has no intent here (`_garbage_reading`), stands for the lattice's."""
         text = garbage or self._best_phrase()
