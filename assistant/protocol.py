@@ -94,7 +94,6 @@ class Question:
     hint: str = "hint.yes_no"
     unclear: Outcome | None = None
     """None: the flow's `unclear` outcome (never all clear)."""
-    safety: bool = False
 
 
 @dataclass(frozen=True)
@@ -192,7 +191,6 @@ def _build(raw: Mapping[str, Any], path: Path) -> Protocol:
             grammar=q.get("grammar", "answer"),
             hint=q.get("hint", "hint.yes_no"),
             unclear=_outcome(q["unclear"]) if q.get("unclear") else None,
-            safety=bool(q.get("safety", False)),
         )
         for topic, q in raw["questions"].items()
     }
