@@ -46,6 +46,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import wave  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -565,7 +566,7 @@ def decide(s: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
 
 
 def out_of_fold_scores(synth: list[Item], tune: list[Item], variants: list[Item],
-                       rng: np.random.Generator, also: list[Item] = ()) -> tuple[np.ndarray, np.ndarray]:
+                       rng: np.random.Generator, also: Sequence[Item] = ()) -> tuple[np.ndarray, np.ndarray]:
     """Scores of each tune clip by networks trained without its speaker; and of each item of
     `also` whose speaker is among the tune clips' (held-out speakers' test conditions, with
     `--speakers all`), by the networks that did not learn that speaker."""
