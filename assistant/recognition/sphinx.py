@@ -189,6 +189,15 @@ class SphinxSettings:
     Beside the word check it adds no recall on the dev clips, but without it 2 of 35 real "stop"s
     decided early are decided only at the utterance's end, 0.5 s later (docs/BENCHMARKS.md,
     Barge-in, eighteenth round; the sixteenth round's barge-in figures were run-to-run spread)."""
+    stock_spotter: bool = True
+    """A spotter listens with the stock model too (the adapted spotter's margins are then lowered
+    by `adapted_margin`). False: the adapted model's spotter listens alone, at the stock thresholds:
+    a third less CPU time (real-time factor median 0.115 -> 0.081 over the benchmark, 0.173 ->
+    0.127 at 0 dB), held-out clean other words taken 15 -> 12 of 273, real speakers' answers about
+    as before (10 dB "no" 39 -> 38 of 49, 0 dB "yes" and "no" 58 -> 52 of 103); but espeak-ng's
+    voices are heard worse (10 dB phrases 18 -> 14 of 48, "please stop" decided at its end instead
+    of at the "stop"; eight tests fail, the live self-echo test among them), so it is not the default (docs/BENCHMARKS.md,
+    Recognition, twenty-fourth round)."""
     adapted_margin: float = 200.0
     """How much more margin a word needs from the adapted spotter than from the stock one."""
     adapted_margin_overrides: dict[str, float] = field(default_factory=lambda: {"stop": 300.0, "no": 100.0})
@@ -319,6 +328,8 @@ class SphinxRecognizer:
                                       f"reinstall it with `.venv/bin/pip install --force-reinstall pocketsphinx`")
         adapted = self._adapted_files() if (settings.adapted_spotter or settings.adapted_grammar) and not model else {}
         grammar_model = adapted if settings.adapted_grammar else {}
+        spot_adapted = settings.spotting and settings.adapted_spotter and bool(adapted)
+        spot_stock = settings.spotting and (settings.stock_spotter or not spot_adapted)
         self.settings = settings
         self._model_dir = root
         self.grammars = grammars or Grammars()
@@ -326,9 +337,12 @@ class SphinxRecognizer:
                       wbeam=settings.wbeam, maxhmmpf=settings.max_hmm)
         try:
             self._cmd = Decoder(**common, lw=settings.lw, fsgusefiller=bool(settings.grammar_fillers), **grammar_model)
-            self._kws = Decoder(**common, ds=settings.spotter_ds) if settings.spotting else None
+            self._kws = Decoder(**common, ds=settings.spotter_ds, **({} if spot_stock else adapted)) if (
+                settings.spotting) else None
+            """The spotter: the stock model's, or the adapted one's when it listens alone."""
             self._kws_adapted = Decoder(**common, ds=settings.spotter_ds, **adapted) if (
-                settings.spotting and settings.adapted_spotter and adapted) else None
+                spot_stock and spot_adapted) else None
+            """The adapted model's spotter beside the stock one (its margins lowered by `adapted_margin`)."""
             self._loop = None if settings.threshold is None else Decoder(
                 hmm=str(hmm), allphone=str(phone_lm), lw=settings.phone_lw, beam=1e-20, pbeam=1e-20,
                 loglevel="FATAL", **grammar_model)

@@ -286,6 +286,23 @@ def test_the_word_check_hears_held_out_speakers_answers_and_takes_fewer_other_wo
     assert found[True][1] < found[False][1], found
 
 
+def test_the_adapted_spotter_can_listen_alone(speech_commands):
+    """`stock_spotter=False` (measured in docs/BENCHMARKS.md, not the default): one spotter, with
+    the adapted model, hears held-out speakers' "stop" and "no" without the word check."""
+    from assistant.recognition.sphinx import ADAPTED_DIR, SphinxRecognizer, SphinxSettings
+
+    recognizer = SphinxRecognizer(settings=SphinxSettings(stock_spotter=False, word_check=False))
+    recognizer.set_grammar("answer")
+    assert [s.config["mean"] for s in recognizer._spotters()] == [str(ADAPTED_DIR / "means")]
+    rng = random.Random(14)
+    nrng = np.random.default_rng(14)
+    clips = {w: rng.sample([p for p in ev.clips(w) if ev.held_out(p)], 10) for w in ("stop", "no")}
+    found = {w: sum(getattr(heard(recognizer, ev.pad(from_pcm(read_wav(p)), rng=nrng)), "intent", None) == w
+                    for p in paths) for w, paths in clips.items()}
+    print(found)
+    assert found["stop"] >= 8 and found["no"] >= 6, found
+
+
 def test_a_missing_adapted_model_file_says_how_to_fix_it(tmp_path, monkeypatch):
     from assistant.recognition import sphinx as engine
     from assistant.recognition.types import RecognizerError
