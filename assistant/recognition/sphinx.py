@@ -196,8 +196,8 @@ class SphinxSettings:
     0.127 at 0 dB), held-out clean other words taken 15 -> 12 of 273, real speakers' answers about
     as before (10 dB "no" 39 -> 38 of 49, 0 dB "yes" and "no" 58 -> 52 of 103); but espeak-ng's
     voices are heard worse (10 dB phrases 18 -> 14 of 48, "please stop" decided at its end instead
-    of at the "stop"; eight tests fail, the live self-echo test among them), so it is not the
-    default (docs/BENCHMARKS.md, Recognition, twenty-fourth round)."""
+    of at the "stop"; seven tests fail), so it is not the default (docs/BENCHMARKS.md, Recognition,
+    twenty-fourth round)."""
     adapted_margin: float = 200.0
     """How much more margin a word needs from the adapted spotter than from the stock one."""
     adapted_margin_overrides: dict[str, float] = field(default_factory=lambda: {"stop": 300.0, "no": 100.0})
