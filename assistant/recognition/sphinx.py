@@ -557,8 +557,7 @@ class SphinxRecognizer:
         return self._partial() if self._utt_frames % 3 == 0 else None
 
     def _partial(self) -> Hypothesis | None:
-        hyp = self._cmd.hyp()
-        text = hyp.hypstr if hyp else ""
+        text = self._reading()
         now = self._utt_frames * self._vad.frame_length
         if self._gate.update(text, self.phrases.settled(text), now):
             return self._judge(text, final=False)
@@ -654,11 +653,20 @@ class SphinxRecognizer:
         (`SphinxSettings.lattice_only_for_phrases`)."""
         if not self.settings.lattice_only_for_phrases:
             return None
+        text = self._reading()
+        return text if self._no_intent_here(text) else None
+
+    def _reading(self) -> str:
+        """The grammar search's best reading so far ("" for none): before `end_utt` its own
+        backtrace, after it the lattice's best path."""
         hyp = self._cmd.hyp()
-        text = hyp.hypstr if hyp else ""
-        if not text or self.phrases.intent_of(text) is not None:
-            return None
-        return text if self._cmd.get_fsg(self.phrases.grammar).accept(text) else None
+        return hyp.hypstr if hyp else ""
+
+    def _no_intent_here(self, text: str) -> bool:
+        """`text` is a complete reading of the grammar with no intent in this state: garbage
+        words or another state's phrase."""
+        return (bool(text) and self.phrases.intent_of(text) is None
+                and self._cmd.get_fsg(self.phrases.grammar).accept(text))
 
     def _decide_at_end(self, garbage: str | None) -> Hypothesis | None:
         """PocketSphinx's decision on the utterance just ended; `garbage`: the search's own reading
@@ -785,13 +793,10 @@ class SphinxRecognizer:
         """The best complete phrase. The search may end inside a longer phrase when a breath
         after the word looks like its next word ("yes it"); the n-best list then holds the
         complete phrase ("yes")."""
-        hyp = self._cmd.hyp()
-        text = hyp.hypstr if hyp else ""
-        if not text or self.phrases.intent_of(text) is not None:
-            return text
+        text = self._reading()
+        if not text or self.phrases.intent_of(text) is not None or self._no_intent_here(text):
+            return text  # a phrase here, or garbage or another state's phrase won: do not look further down
         fsg = self._cmd.get_fsg(self.phrases.grammar)
-        if fsg.accept(text):
-            return text  # garbage or another state's phrase won: do not look further down
         for k, alt in enumerate(self._cmd.nbest()):
             if k >= NBEST:
                 break
