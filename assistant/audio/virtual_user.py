@@ -124,10 +124,10 @@ class VirtualUser:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             start = None
-            for t, rms in list(self.levels):
+            for t, level in list(self.levels):
                 if t < since:
                     continue
-                if rms < SILENCE_RMS:
+                if level < SILENCE_RMS:
                     start = t if start is None else start
                     if t - start >= hold_s:
                         return start

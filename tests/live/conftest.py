@@ -7,7 +7,6 @@ the test user speaks into, its speaker the `spk` sink the test user listens to.
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from pathlib import Path
 

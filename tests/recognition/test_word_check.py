@@ -60,8 +60,6 @@ def test_speeds_are_tried_only_until_most_margins_agree(speech_commands, monkeyp
 
 
 def test_a_missing_or_broken_model_turns_it_off_with_a_message(tmp_path, capsys):
-    from assistant.recognition.sphinx import SphinxRecognizer
-
     for name in ("melspectrogram.onnx", "head.npz"):
         shutil.copy(word_check.MODEL_DIR / name, tmp_path / name)
     assert word_check.load(tmp_path) is None  # no embedding model
