@@ -3,7 +3,8 @@
 One-word phrases ("stop", "yes", "no") are heard by keyword spotting against a phone loop
 (spotting.py), which rejects near-misses ("top", "go") far better than a grammar can.
 Longer phrases ("carry on", "not sure") are heard by a grammar; each utterance gets one
-decision from the two.
+decision from the two, which the word check may overrule on "stop", "yes" and "no"
+(second_opinion.py). What is tuned, and why, is in sphinx_settings.py.
 
 Rejection in the grammar: a closed grammar of the phrases turns every sound into its nearest
 phrase, so the grammar also offers one or two of the most frequent English words as
@@ -24,23 +25,23 @@ from __future__ import annotations
 import math
 import tempfile
 from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from assistant.intents import SAFETY_COMMANDS, Grammars
-from assistant.recognition.audio import ROOM_TONE_RMS, RoomTone, from_pcm, periodicity, rms
+from assistant.recognition.audio import SAMPLE_RATE, RoomTone, from_pcm, periodicity, rms
 from assistant.recognition.fsg import phrase_priors, trie_transitions, with_garbage
 from assistant.recognition.garbage import garbage_words
 from assistant.recognition.phrases import PhraseSet, other_phrases, phrase_set
-from assistant.recognition.spotting import SEARCH_FLOOR, Arbiter, Keyphrase, Spotted, SpottingPlan, ThresholdRule, plan
+from assistant.recognition.second_opinion import WORD_AUDIO_S, SecondOpinion, Utterance
+from assistant.recognition.sphinx_settings import SphinxSettings
+from assistant.recognition.spotting import SEARCH_FLOOR, Arbiter, Keyphrase, Spotted, SpottingPlan, plan
 from assistant.recognition.stability import PartialGate
 from assistant.recognition.syllables import nuclei, phrase_syllables
 from assistant.recognition.types import Hypothesis, RecognizerError
 from assistant.recognition import word_check
 
-SAMPLE_RATE = 16000
 MAX_UTTERANCE_S = 8.0
 VAD_WINDOW_S = 0.3
 """The voice activity detector decides on this much audio (and so decides this late)."""
@@ -63,34 +64,8 @@ KWS_OFFSET = 1500
 """PocketSphinx reports a spotted word's margin over the phone loop minus this (KWS_MAX)."""
 # Words of our templates missing from cmudict, spelt in its phone set.
 EXTRA_PRONUNCIATIONS = {"tingles": "T IH NG G AH L Z"}
-WORD_LEAD_S = 0.8
-"""The word check hears the utterance from this long before its onset (the detector's onset can
-fall inside a soft start) and up to the moment of the decision."""
-WORD_QUIET_S = 0.5
-"""Faint noise put after the audio the word check judges: an early decision comes at the word's
-end, and the check was trained on words with quiet after them."""
-WORD_AFTER_S = 0.3
-"""A spotted word beginning this long after the utterance's onset has a word before it ("please
-stop"): the word check hears the spotted word alone (from WORD_OWN_LEAD_S before it)."""
-WORD_OWN_LEAD_S = 0.1
 SPHINX_FRAME_S = 0.01
 """PocketSphinx's frame: its segments' start and end frames count these from the onset."""
-WORD_PEAK_DB = 10.0
-"""The loud part of an utterance: its frames within this of its loudest (and WORD_FLOOR_DB above
-its quietest fifth). In noise that starts before the word, the detector's utterance can run the
-whole recording while the word in it is short."""
-WORD_FLOOR_DB = 6.0
-WORD_LOUD_AFTER_S = 0.2
-"""The loud part must begin this long after the onset to be judged alone: what came before it
-was noise, not a first word ("i don't know", loud from its onset, stays a phrase)."""
-WORD_AUDIO_S = 3.0
-"""Audio kept for the word check: the utterances it judges and WORD_LEAD_S before them."""
-STEADY_BELOW = 3.0
-"""The word check's margin is taken over several speeds (SphinxSettings.word_check_speeds) from
-this far below its floor: over the benchmark's clips, of 79 margins 2 to 3 below it, the median
-of one real "no" rose above it."""
-_QUIET = np.random.default_rng(0).normal(0, ROOM_TONE_RMS, int(WORD_AUDIO_S * SAMPLE_RATE)).astype(np.float32)
-"""Faint noise (room tone) where the word check's audio needs padding."""
 ADAPTED_DIR = Path(__file__).resolve().parent / "adapted"
 """The acoustic model adapted to real speakers (scripts/adapt_sphinx.py): these files are
 loaded over the stock model's of the same names."""
@@ -103,209 +78,6 @@ def stock_model_dir() -> Path:
     from pocketsphinx import get_model_path
 
     return Path(get_model_path()) / "en-us"
-
-
-@dataclass(frozen=True)
-class SphinxSettings:
-    """Tuning of the rejection, measured in docs/BENCHMARKS.md."""
-
-    threshold: float | None = None
-    """Minimum of (grammar score - phone-loop score) per 10 ms frame, in log-1.0001 units;
-    None: no phone loop (measured: it cost more recall than it saved false accepts once the
-    garbage words are in the grammar, and it doubles the CPU time)."""
-    phone_lw: float = 1.0
-    """Language weight of the phone bigram in the phone loop."""
-    scale: float = 4.0
-    """Spread of the logistic that turns the score ratio into a 0..1 confidence."""
-    garbage_words: int = 100
-    """How many frequent English words the garbage branch offers (0: none). 100 with spotting
-    (more cost CPU time and no accuracy, docs/BENCHMARKS.md); 300 was measured without it."""
-    garbage_weight: float = 0.5
-    """Prior of the garbage branch against all phrases together."""
-    garbage_second: float = 0.3
-    """Probability of a second garbage word."""
-    garbage_second_words: int = 10
-    """How many words may come second (each one costs decoding time in every frame)."""
-    max_hmm: int = 30000
-    """Cap on active HMMs per frame: bounds the CPU time per frame on a small board."""
-    other_phrases: bool = True
-    """Also listen for (and drop) the phrases of intents this state does not listen for."""
-    lw: float = 3.0
-    """Language weight: how much the grammar's priors count against the acoustics."""
-    partials: bool = True
-    """Act on partial results; benchmarks that sweep the threshold turn this off."""
-    batch: bool = False
-    """Decode each utterance only when the voice activity detector closes it, in one pass with
-    cepstral mean normalisation over that utterance (batch CMN) instead of the running (live)
-    mean. No partial results, so a command acts ~0.3 s later. Measured on held-out speakers
-    (docs/BENCHMARKS.md): recall 5-9 points higher clean and at 10 dB, but near-miss words
-    accepted 11 points more often and some noise alone (a cat) becomes a command, so it is
-    off by default (`footcare recognize --whole-utterances`, `bench_recognition.py --whole`)."""
-    beam: float = 1e-35
-    """Search beam (HMMs, then word exits `wbeam`): narrower than PocketSphinx's default,
-    measured no worse in recall and half the CPU time with batch decoding."""
-    wbeam: float = 1e-25
-    spotting: bool = True
-    """Keyword spotting for one-word phrases beside the grammar (spotting.py); False: the grammar
-    decides every phrase."""
-    rule: ThresholdRule = field(default_factory=ThresholdRule)
-    """Margin each spotted word needs."""
-    slack: float = 300.0
-    """The grammar's one-word phrase ("nah") counts when a word of its intent was spotted
-    within this of its threshold (spotting.py; scaled log units)."""
-    phrase_slack: float = 900.0
-    """The grammar's phrase of several words with a spotted word of its intent ("louder please")
-    counts when that word was spotted within this of its threshold. 600 lost espeak-ng's "help me
-    please", "skip that now please" and a seventh of its phrases (106 -> 127 of 191 heard at 900;
-    1e9, no such check: 134, but "my daughter phoned yesterday" became "louder please"); the dev
-    clips are the same at all three (docs/BENCHMARKS.md, Recognition, nineteenth round)."""
-    phrase_max_extra_s: float = 1.5
-    """A phrase the grammar decides (not a safety one) counts only when its words cover its
-    utterance but for at most this many seconds. In plain talk without a command word (ten-word
-    stretches of the guide, espeak-ng), the grammar found phrases ("ok please", "what are the
-    options") that left 1.5-6.0 s uncovered; phrases said alone left at most 1.1 s
-    (docs/BENCHMARKS.md, Recognition, nineteenth round)."""
-    grammar_fillers: bool = True
-    """PocketSphinx's silence and noise words at every state of the grammar (`fsgusefiller`).
-    Without them the grammar costs a sixth less CPU time but hears phrases of several words far
-    worse (espeak-ng's 25 -> 15 of 78, "i don't know" as "no"): docs/BENCHMARKS.md, Recognition,
-    seventeenth round."""
-    spotter_ds: int = 1
-    """The spotters score the acoustic model every this many frames (PocketSphinx's `ds`) and
-    reuse the scores between. 2 costs a sixth less CPU time (real-time factor 0.096 -> 0.080)
-    but takes more other words for commands (held-out near-miss 8 -> 10 of 168, unknown 11 -> 13
-    of 105) and heard a 10 dB "no" as "yep": docs/BENCHMARKS.md, Recognition, eighteenth round."""
-    nbest_agree: int = 5
-    """A phrase the grammar decides must lead this many of its n-best readings."""
-    adapted_spotter: bool = True
-    """A second spotter listens beside the stock one, with the acoustic model adapted to real
-    speakers (ADAPTED_DIR, scripts/adapt_sphinx.py); a word counts when either spotter hears it
-    above its threshold, the adapted one's raised by `adapted_margin`. The stock spotter alone
-    is what the synthetic voices of the tests were measured with; the adapted model alone hears
-    real people better but espeak-ng voices worse (the spoken session test's "no" went unheard).
-    Together, chosen on the `tune` speakers and measured on the held-out ones (docs/BENCHMARKS.md,
-    Recognition, ninth round): clean stop 87 -> 91%, yes 85 -> 86%, no 49 -> 62%, false accepts
-    as before (near-miss 6%, unknown 10%); it costs a third decoder (real-time factor 0.05 -> 0.07).
-    Beside the word check it adds no recall on the dev clips, but without it 2 of 35 real "stop"s
-    decided early are decided only at the utterance's end, 0.5 s later (docs/BENCHMARKS.md,
-    Barge-in, eighteenth round; the sixteenth round's barge-in figures were run-to-run spread)."""
-    stock_spotter: bool = True
-    """A spotter listens with the stock model too (the adapted spotter's margins are then lowered
-    by `adapted_margin`). False: the adapted model's spotter listens alone, at the stock thresholds:
-    a third less CPU time (real-time factor median 0.115 -> 0.081 over the benchmark, 0.173 ->
-    0.127 at 0 dB), held-out clean other words taken 15 -> 12 of 273, real speakers' answers about
-    as before (10 dB "no" 39 -> 38 of 49, 0 dB "yes" and "no" 58 -> 52 of 103); but espeak-ng's
-    voices are heard worse (10 dB phrases 18 -> 14 of 48, "please stop" decided at its end instead
-    of at the "stop"; seven tests fail), so it is not the default (docs/BENCHMARKS.md, Recognition,
-    twenty-fourth round)."""
-    adapted_margin: float = 200.0
-    """How much more margin a word needs from the adapted spotter than from the stock one."""
-    adapted_margin_overrides: dict[str, float] = field(default_factory=lambda: {"stop": 300.0, "no": 100.0})
-    """Chosen on the `tune` speakers: the adapted model's "stop" takes "up" for it more often,
-    and its "no" is worth more."""
-    adapted_grammar: bool = False
-    """The grammar (phrases of several words) uses the adapted model too: real speakers' "yes"
-    91%, "no" 74%, but espeak-ng voices' phrases are heard worse ("I don't know" in three voices
-    not heard as "not sure"; "carry on" missed in a long stream), so it is off."""
-    phrase_min_syllables: int | None = 3
-    """A phrase the grammar decides (not a safety one) of at least this many syllables counts
-    only when its utterance shows more than one syllable nucleus (syllables.py): the grammar
-    read one short word as a phrase ("go" as "go ahead", "on" as "too quiet", "nine" as "no i
-    don't"). Those words showed one nucleus, as 274 of 308 real "go", "on" and "no" clips did;
-    espeak-ng's phrases of three syllables or more showed one in 1 of 1062 takes (seven voices,
-    110-240 words a minute, clean and at 10 dB). Real two-syllable words showed one in a third
-    of clips, so two-syllable phrases ("go on", "hang on") are not judged (docs/BENCHMARKS.md,
-    Recognition, twenty-second round). None: never."""
-    lattice_only_for_phrases: bool = True
-    """The grammar's lattice (PocketSphinx's `bestpath`: its best path and the posterior behind the
-    confidence) is built at an utterance's end only when the search's own best reading, taken just
-    before, is not a complete reading of garbage words or of another state's phrase. The lattice
-    costs 36 ms an utterance clean and 240 ms at 0 dB SNR (40% of the CPU time there). From such
-    readings it gave a phrase of this grammar in 8 of 164 utterances (every third dev clip: "go" as
-    "go on" and "go ahead", "no and" as "no"); over the 910 dev clips two decisions changed, both
-    other words no longer taken ("cat" as "yep", "up" as "stop"). CPU time a third less at 0 dB and
-    a fifth less at 10 dB, with the same decisions on those 400 clips and flite's 350 takes
-    (docs/BENCHMARKS.md, Recognition, twenty-third round). False: the lattice is always built."""
-    word_check: bool = True
-    """A second opinion (word_check.py, Google's speech embedding and a classifier over it) on
-    "stop", "yes" and "no" in utterances one word long (`word_check_max_s`, `word_check_loud_s`):
-    it takes the word when it hears it, PocketSphinx or not, and refuses PocketSphinx's "yes" or
-    "no" when it does not hear that word, and its "stop" only when far from hearing it
-    (`word_check_stop_floor`). Other phrases ("nah", "carry on") stay PocketSphinx's. Measured
-    on held-out speakers (docs/BENCHMARKS.md, Recognition, eleventh round)."""
-    word_check_stop_floor: float = -5.0
-    """PocketSphinx's "stop" is refused only when the word check's margin for it is below this:
-    of 140 real "stop"s decided early, 2 were that far (8 below 0), against 15 of the 17 other
-    words taken for "stop" (off, up, unknown words); espeak-ng's "stop" and "please stop" in six
-    voices were at -3.7 or above. A false "stop" is safe, a lost one is not."""
-    word_check_overrule: float = 5.0
-    """A phrase PocketSphinx heard that is not one of the check's words ("please go on", "none")
-    gives way to the check's word of another intent when the check hears that word with at least
-    this margin; a safety phrase ("that hurts", "wait") always stands. Over the 910 dev clips and
-    176 espeak-ng takes of short answers (both splits), a non-check phrase came with a check
-    margin above 0 only on that word's own clips: real
-    "stop"s heard as "please go on" (7.3) and "none" (18.1), real "no"s heard as "go on"
-    (16.3) and "go ahead" (9.7); a "yes i have" gave "no" 1.8 (and "yes", its own intent, 17).
-    A "yes", "no" or "stop" of PocketSphinx's that the check refuses is taken as nothing heard:
-    the check's own word then counts above 0, as it does there. Over the benchmark's 1426 clips,
-    such a refused word came with another check word above 0 only on real "no"s (2.4-13.0 for
-    "no"), which were dropped below 5 (docs/BENCHMARKS.md, Recognition, nineteenth and twentieth
-    rounds)."""
-    word_check_alternate_floor: float = -3.0
-    """A lone word of an intent the check has a word for, that is not that word but begins with
-    its sound ("yep", "nah", "none" beside "yes" and "no"; not "okay" or "sure"), counts only when
-    the check's margin for its intent's word is at least this. The check never learnt these
-    words, but a real one sounds enough like its intent's word: real "yes"/"no" clips read as
-    "yep", "nope", "nah" or "none" scored -0.2 to 16.9. Real other words PocketSphinx took for
-    them scored -2.1 to -14.8 ("eight" as "yup", "nine" as "nah" and "none"): a false "no" to "is
-    any skin broken?" would let the massage go on. Costs a share of espeak-ng's "yup" and "nah",
-    which scored -3.2 and -5.8 in the median (docs/BENCHMARKS.md, Recognition, twentieth round)."""
-    word_check_spotted_in_talk: bool = True
-    """A word the spotter hears inside a longer utterance, more than WORD_AFTER_S after its onset
-    ("stop" in a television's talk, "please stop"), is judged by the check too, on its own audio
-    from where the spotter first reported it (at most WORD_AUDIO_S), whatever the utterance's
-    length. In plain talk without a command word (78 ten-word takes of the guide, espeak-ng),
-    spotted "stop"s 11 -> 5; real "stop"s after two seconds of talk or after another word of the
-    same speaker, 144 and 116 of 154 heard, before and after (docs/BENCHMARKS.md, Recognition,
-    twentieth round)."""
-    word_check_unvoiced_margin: float | None = 3.0
-    """An utterance loud enough but with too few voiced frames (MIN_VOICED_FRAMES), where
-    PocketSphinx hears nothing, still gives the check's word when the check hears it with at
-    least this margin; None: never. Some real speakers' "stop" is not voiced enough, clean
-    (`5f814c23`, `37dca74f`) or in a running tap (`a2473d62`), and was lost. Over 275 windows of
-    the four noises alone, 25 silence clips and 696 other words, clean and at 10 dB, the best
-    margin in such utterances was 0.3 (-2.7 in noise alone); the tune speakers' "stop"s lost there
-    scored 4.6 to 20.7 (docs/BENCHMARKS.md, Recognition, twentieth round)."""
-    word_check_speeds: tuple[float, ...] = (0.92, 1.08)
-    """Where the check alone decides (PocketSphinx heard nothing, or a word the check refused),
-    its margin for a "yes" or "no" is the median over the audio as it is and played at each of
-    these speeds (from STEADY_BELOW under the floor): the word must be heard at two of the three.
-    One reading lands above or below the threshold by chance; a word really said stays heard a
-    little faster or slower. A "stop" is judged as said: the median lost three real ones, and
-    where it found two more in noise, a "stop" below the threshold as said becomes a new way for
-    a sound to end the session (the benchmark's clips, one word each, say nothing of our own
-    voice). Over the benchmark's clips of held-out speakers: their "yes" and "no" heard 7 more
-    (clean 178 -> 184 of 192), other words taken 2 fewer (26 -> 24 of 370) (docs/BENCHMARKS.md,
-    Recognition, twenty-first round). (): as said only."""
-    word_check_max_s: float = 1.6
-    """Longer utterances are phrases, which the word check was not trained on (a word of 1 s
-    ends as an utterance of 1.3-1.5 s: the detector closes it a window late), unless their loud
-    part is one word long (`word_check_loud_s`)."""
-    word_check_loud_s: float = 0.9
-    """A longer utterance is still judged when its loud part (WORD_PEAK_DB), begun after
-    WORD_LOUD_AFTER_S, lasts up to this: a word in noise that began before it (held-out "stop",
-    "yes" and "no" at 10 dB: 55 of 56 such utterances within it; "i don't know" at 130 wpm,
-    1.1 s, is not). docs/BENCHMARKS.md, Recognition, fifteenth round. 0: never."""
-    fresh_mean_snr_db: float | None = 30.0
-    """In a recording (a stream begun with `new_stream`), when an utterance's onset stands this
-    far (dB) above the background, the spotter decodes it from the model's own cepstral mean
-    instead of the running one, which was learnt from other recordings: other speakers,
-    devices, noise. In noise the running mean is kept (it has learnt the noise). The grammar
-    always keeps the running mean (started fresh, it took more sentences for phrases), and so
-    does a live stream, whose running mean is learnt from its one microphone and user (with
-    the fresh start live, the spoken session test twice missed the user's words over our
-    narration in CI). None: always the running mean. Measured in docs/BENCHMARKS.md
-    (Recognition, seventh round)."""
 
 
 class SphinxRecognizer:
@@ -382,7 +154,10 @@ class SphinxRecognizer:
         self._peak = 0.0
         self._voiced = 0
         self._utt_audio: list[bytes] = []
-        self._word_check = word_check.load() if settings.word_check else None
+        check = word_check.load() if settings.word_check else None
+        self._second = SecondOpinion(check, settings, lambda w: self.phrases.intent_of(w),
+                                     self._pronunciation) if check else None
+        """The word check's second opinion (None without the check)."""
         self._heard: deque[bytes] = deque(maxlen=round(WORD_AUDIO_S / self._vad.frame_length))
         """The latest frames as fed to the decoders, for the word check."""
         self._refused = False
@@ -689,91 +464,10 @@ class SphinxRecognizer:
 
     def _second_opinion(self, hyp: Hypothesis | None, final: bool,
                         word_start_s: float | None = None) -> Hypothesis | None:
-        """`hyp` as the word check judges it (see SphinxSettings.word_check), in an utterance short
-        enough or a word spotted inside a longer one (`word_check_spotted_in_talk`): a word it
-        hears where PocketSphinx heard nothing (a "yes" or "no" at two of three speeds,
-        `word_check_speeds`); PocketSphinx's "yes" or "no" only if it hears that word too, and its
-        "stop" unless it is far from hearing it (`word_check_stop_floor`); where it refuses one of
-        its own words, as where PocketSphinx heard nothing (a real "no" taken for "yes"). A safety
-        word it hears wins; any other phrase stands unless the check plainly hears a word of
-        another intent (`word_check_overrule`) or it is a lone word like one of the check's that
-        the check is far from hearing (`word_check_alternate_floor`). A spotted word that began
-        `word_start_s` after the onset, later than WORD_AFTER_S, is heard alone, with quiet
-        before it: the check learnt single words ("please stop" scored down to -7.5)."""
-        check = self._word_check
-        own_word = word_start_s is not None and word_start_s > WORD_AFTER_S
-        long_ok = own_word and self.settings.word_check_spotted_in_talk
-        if check is None or not (long_ok or self._one_word_long()):
+        """`hyp` as the word check judges it (second_opinion.py), or as it is without the check."""
+        if self._second is None:
             return hyp
-        unvoiced = not self._speech_like()
-        if unvoiced and (hyp is not None or self.settings.word_check_unvoiced_margin is None or not self._loud()):
-            return hyp
-        if hyp is not None and hyp.text not in check.words and hyp.intent in SAFETY_COMMANDS:
-            return hyp  # "that hurts", "wait": never overruled, so not worth the check's time
-        # the spotted word alone, or the utterance from WORD_LEAD_S before its onset
-        span_s = self._utterance_s() + (WORD_OWN_LEAD_S - word_start_s if own_word else WORD_LEAD_S)
-        frames = round(span_s / self._vad.frame_length)
-        heard = from_pcm(b"".join(list(self._heard)[-frames:]))
-        # room tone before the word alone as long as the usual lead; else padding for a stream just begun
-        pad = round(WORD_LEAD_S * SAMPLE_RATE) if own_word else max(0, frames * self._frame_bytes // 2 - len(heard))
-        audio = np.concatenate([_QUIET[:pad], heard, _QUIET[: round(WORD_QUIET_S * SAMPLE_RATE)]])
-        margins = {w: m for w, m in check.margins(audio).items() if self.phrases.intent_of(w)}
-        if not margins:
-            return hyp
-        best = max(margins, key=margins.get)
-        intent = self.phrases.intent_of(best)
-        own = hyp is not None and hyp.text in check.words
-        if own and intent in SAFETY_COMMANDS and margins[best] > 0 and best != hyp.text:
-            return self._checked_word(best, margins[best], final)
-        kept_above = self.settings.word_check_stop_floor if own and hyp.intent in SAFETY_COMMANDS else 0.0
-        if own and margins[hyp.text] <= kept_above:
-            hyp = None  # refused: as where PocketSphinx heard nothing
-        if hyp is None:
-            floor = self.settings.word_check_unvoiced_margin if unvoiced else 0.0
-            margin = margins[best]
-            if margin > floor - STEADY_BELOW and intent not in SAFETY_COMMANDS:  # "stop" as said
-                margin = check.steady_margin(audio, best, margin, floor, self.settings.word_check_speeds)
-            return self._checked_word(best, margin, final) if margin > floor else None
-        if own:
-            return hyp
-        if intent != hyp.intent and margins[best] >= self.settings.word_check_overrule:
-            return self._checked_word(best, margins[best], final)
-        return None if self._lone_alternate(hyp, margins) else hyp
-
-    def _lone_alternate(self, hyp: Hypothesis, margins: dict[str, float]) -> bool:
-        """`hyp` is a lone word that begins like the check's word of its intent ("nah" and "none"
-        like "no", "yup" like "yes") and the check is far from hearing that word
-        (`word_check_alternate_floor`). A word of another sound ("okay", "sure") tells the check
-        nothing, so it is not judged."""
-        if " " in hyp.text:
-            return False
-        first = self._first_phone(hyp.text)
-        words = [w for w in margins
-                 if self.phrases.intent_of(w) == hyp.intent and self._first_phone(w) == first]
-        return bool(words) and max(margins[w] for w in words) < self.settings.word_check_alternate_floor
-
-    def _first_phone(self, word: str) -> str | None:
-        return next(iter(self._pronunciation(word)), None)
-
-    def _one_word_long(self) -> bool:
-        """The utterance, or its loud part, is short enough for the word check (see
-        SphinxSettings.word_check_max_s and word_check_loud_s)."""
-        if self._utterance_s() <= self.settings.word_check_max_s:
-            return True
-        if self._utterance_s() > WORD_AUDIO_S - WORD_LEAD_S:
-            return False  # longer than the audio kept for the check
-        frames = self._utterance_frames()
-        levels = 20 * np.log10(np.array([rms(from_pcm(f)) for f in frames]) + 1e-6)
-        loud = np.nonzero(levels >= max(levels.max() - WORD_PEAK_DB,
-                                        np.percentile(levels, 20) + WORD_FLOOR_DB))[0]
-        if not len(loud) or loud[0] * self._vad.frame_length < WORD_LOUD_AFTER_S:
-            return False
-        return (loud[-1] - loud[0] + 1) * self._vad.frame_length <= self.settings.word_check_loud_s
-
-    def _checked_word(self, word: str, margin: float, final: bool) -> Hypothesis:
-        """The word check's word as the hypothesis, its margin as a 0..1 confidence."""
-        confidence = 1.0 / (1.0 + math.exp(-margin))
-        return Hypothesis(word, self.phrases.intent_of(word), round(confidence, 3), final, self._utterance_s())
+        return self._second.judge(hyp, final, self._utterance(), word_start_s)
 
     def _grammar_sure(self, text: str) -> bool:
         """The grammar's phrase of several words counts (spotting.py, rule 1): no other reading
@@ -837,12 +531,11 @@ class SphinxRecognizer:
             return False
         if phrase_syllables([self._pronunciation(w) for w in text.split()]) < least:
             return False
-        return nuclei(from_pcm(b"".join(self._utterance_frames()))) == 1
+        return nuclei(from_pcm(b"".join(self._utterance().frames()))) == 1
 
-    def _utterance_frames(self) -> list[bytes]:
-        """The frames of the utterance so far (at most WORD_AUDIO_S of it)."""
-        n = round(self._utterance_s() / self._vad.frame_length)
-        return list(self._heard)[-n:] if n else []
+    def _utterance(self) -> Utterance:
+        """The utterance being decided, as the word check's second opinion sees it."""
+        return Utterance(self._utterance_s(), self._heard, self._vad.frame_length, self._speech_like(), self._loud())
 
     def _speech_like(self) -> bool:
         """Loud enough and voiced: see MIN_PEAK_RMS and MIN_VOICED_FRAMES."""
