@@ -44,6 +44,11 @@ STEADY_BELOW = 3.0
 """The word check's margin is taken over several speeds (SphinxSettings.word_check_speeds) from
 this far below its floor: over the benchmark's clips, of 79 margins 2 to 3 below it, the median
 of one real "no" rose above it."""
+STEADY_ABOVE = 3.0
+"""...and up to this far above it; a margin further above stands as said. Where the check alone
+decided (the 910 dev clips and the benchmark's 1880), the speeds refused other words only from
+margins up to 1.3 (the twenty-first round's up to 2.5), but also real words said at 3.7 and 4.2
+(a held-out "no" with the cat at 10 dB) (docs/BENCHMARKS.md, Recognition, twenty-fifth round)."""
 _QUIET = np.random.default_rng(0).normal(0, ROOM_TONE_RMS, int(WORD_AUDIO_S * SAMPLE_RATE)).astype(np.float32)
 """Faint noise (room tone) where the word check's audio needs padding."""
 
@@ -132,7 +137,8 @@ class SecondOpinion:
         if hyp is None:
             floor = settings.word_check_unvoiced_margin if unvoiced else 0.0
             margin = margins[best]
-            if margin > floor - STEADY_BELOW and intent not in SAFETY_COMMANDS:  # "stop" as said
+            near_floor = floor - STEADY_BELOW < margin < floor + STEADY_ABOVE
+            if near_floor and intent not in SAFETY_COMMANDS:  # "stop" as said
                 margin = check.steady_margin(audio, best, margin, floor, settings.word_check_speeds)
             return self._checked_word(best, margin, final, utt) if margin > floor else None
         if own:

@@ -182,9 +182,9 @@ class SphinxSettings:
     word_check_speeds: tuple[float, ...] = (0.92, 1.08)
     """Where the check alone decides (PocketSphinx heard nothing, or a word the check refused),
     its margin for a "yes" or "no" is the median over the audio as it is and played at each of
-    these speeds (from STEADY_BELOW under the floor): the word must be heard at two of the three.
-    One reading lands above or below the threshold by chance; a word really said stays heard a
-    little faster or slower. A "stop" is judged as said: the median lost three real ones, and
+    these speeds (from STEADY_BELOW under the floor to STEADY_ABOVE over it, second_opinion.py):
+    the word must be heard at two of the three. One reading lands above or below the threshold by
+    chance; a word really said stays heard a little faster or slower. A "stop" is judged as said: the median lost three real ones, and
     where it found two more in noise, a "stop" below the threshold as said becomes a new way for
     a sound to end the session (the benchmark's clips, one word each, say nothing of our own
     voice). Over the benchmark's clips of held-out speakers: their "yes" and "no" heard 7 more
