@@ -143,6 +143,8 @@ class SphinxRecognizer:
         self._loaded: dict[str, PhraseSet] = {}
         self._plans: dict[str, SpottingPlan] = {}
         self._arbiter: Arbiter | None = None
+        self._best_prob: dict[tuple[bool, str], float] = {}
+        """Per spotter (adapted or not) and word, its best report in this utterance (`_spotted`)."""
         self._plan: SpottingPlan | None = None
         self._gate = PartialGate()
         self._pending = b""
@@ -226,6 +228,7 @@ class SphinxRecognizer:
         self._utt_audio = []
         self._refused = False
         self._gate.reset()
+        self._best_prob.clear()
         if self._arbiter:
             self._arbiter.reset()
 
@@ -310,6 +313,7 @@ class SphinxRecognizer:
             self._utt_audio = []
             self._refused = False
             self._gate.reset()
+            self._best_prob.clear()
             if self._arbiter:
                 self._arbiter.reset()
         self._next_to_feed = self._frame_no
@@ -349,14 +353,23 @@ class SphinxRecognizer:
         return checked
 
     def _spotted(self) -> list[Spotted]:
-        """Every word the keyphrase searches have reported in this utterance, with its margin (the
-        adapted spotter's less its `adapted_margin`; the arbiter takes a word's best)."""
+        """The words the keyphrase searches reported in this utterance since the last call, each
+        with its margin (the adapted spotter's less its `adapted_margin`), where that margin beats
+        the word's best so far from that spotter. The searches report every word again every frame
+        (about 200 reports by an utterance's end) and the arbiter keeps only each word's best, so
+        the others would change nothing it decides."""
         out = []
-        for spotter, word, seg in self._segments():
-            margin = math.log(seg.prob) / LOG_BASE + KWS_OFFSET if seg.prob > 0 else SEARCH_FLOOR
-            if spotter is self._kws_adapted:
-                margin -= self.settings.adapted_margin_overrides.get(word, self.settings.adapted_margin)
-            out.append(Spotted(word, seg.end_frame, margin))
+        for spotter in self._spotters():
+            for seg in spotter.seg() or []:
+                key, prob = (spotter is self._kws_adapted, seg.word), seg.prob
+                if prob <= self._best_prob.get(key, -1.0):
+                    continue
+                self._best_prob[key] = prob
+                word = " ".join(seg.word.split())
+                margin = math.log(prob) / LOG_BASE + KWS_OFFSET if prob > 0 else SEARCH_FLOOR
+                if spotter is self._kws_adapted:
+                    margin -= self.settings.adapted_margin_overrides.get(word, self.settings.adapted_margin)
+                out.append(Spotted(word, seg.end_frame, margin))
         return out
 
     def _segments(self):
