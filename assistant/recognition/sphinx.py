@@ -426,23 +426,25 @@ class SphinxRecognizer:
             self._process(b"".join(self._utt_audio), full_utt=True)
             self._utt_audio = []
         decided = self._gate.fired and not self._refused  # a partial result acted on this utterance
-        garbage = None if decided else self._garbage_reading()  # the search's reading: before end_utt
+        reading = None if decided else self._reading()  # the search's own reading: before end_utt
         for decoder in self._decoders():
             decoder.end_utt()
         self._restore_mean()
         self._in_utt = False
         if decided:
             return None
-        return self._second_opinion(self._decide_at_end(garbage), final=True)
+        return self._second_opinion(self._decide_at_end(reading), final=True)
 
-    def _garbage_reading(self) -> str | None:
-        """The grammar search's best reading of the utterance before it ends (no lattice yet), when
-        it is a complete reading with no intent here: garbage words or another state's phrase
-        (`SphinxSettings.lattice_only_for_phrases`)."""
+    def _reading_stands(self, reading: str, spotted: Hypothesis | None) -> bool:
+        """The search's own reading stands for the lattice's (whose best path and posterior cost
+        36 ms an utterance clean and 240 ms at 0 dB SNR) where the lattice's could change nothing
+        but a phrase of several words (`SphinxSettings.lattice_only_for_phrases`): a complete
+        reading with no intent here (garbage words or another state's phrase), or a one-word phrase
+        of this state while the spotter has a word (a one-word reading counts only where none is)."""
         if not self.settings.lattice_only_for_phrases:
-            return None
-        text = self._reading()
-        return text if self._no_intent_here(text) else None
+            return False
+        one_word_here = " " not in reading and self.phrases.intent_of(reading) is not None
+        return self._no_intent_here(reading) or (spotted is not None and one_word_here)
 
     def _reading(self) -> str:
         """The grammar search's best reading so far ("" for none): before `end_utt` its own
@@ -456,14 +458,14 @@ class SphinxRecognizer:
         return (bool(text) and self.phrases.intent_of(text) is None
                 and self._cmd.get_fsg(self.phrases.grammar).accept(text))
 
-    def _decide_at_end(self, garbage: str | None) -> Hypothesis | None:
-        """PocketSphinx's decision on the utterance just ended; `garbage`: the search's own reading
-        of it, which has no intent here (`_garbage_reading`), stands for the lattice's."""
-        text = garbage or self._best_phrase()
+    def _decide_at_end(self, reading: str) -> Hypothesis | None:
+        """PocketSphinx's decision on the utterance just ended; `reading`: the search's own best
+        reading of it, taken before it ended."""
         if self._plan is None:
-            return self._judge(text, final=True)
+            return self._judge(reading if self._reading_stands(reading, None) else self._best_phrase(), final=True)
         seen = self._spotted()
         spotted = self._spotted_hypothesis(self._arbiter.close(seen, self._kws.n_frames()), final=True)
+        text = reading if self._reading_stands(reading, spotted) else self._best_phrase()
         if text in self._plan.grammar_owned and self._grammar_sure(text):
             phrase = self._judge(text, final=True)
             if spotted is not None and spotted.intent in SAFETY_COMMANDS and (
