@@ -225,12 +225,7 @@ class SphinxRecognizer:
             self._restore_mean()
         self._in_utt = False
         self._pending = b""
-        self._utt_audio = []
-        self._refused = False
-        self._gate.reset()
-        self._best_prob.clear()
-        if self._arbiter:
-            self._arbiter.reset()
+        self._forget_utterance()
 
     def new_stream(self) -> None:
         """Another recording follows: the voice activity detector and its clock start afresh.
@@ -246,6 +241,15 @@ class SphinxRecognizer:
         self._recording = True
 
     # --- internals ----------------------------------------------------------------
+
+    def _forget_utterance(self) -> None:
+        """What was heard and decided in the last utterance goes: the next one starts clean."""
+        self._utt_audio = []
+        self._refused = False
+        self._gate.reset()
+        self._best_prob.clear()
+        if self._arbiter:
+            self._arbiter.reset()
 
     def _build(self, grammar: str) -> PhraseSet:
         """Add the grammar's phrases as a weighted word trie; phrases with unknown words are dropped."""
@@ -310,12 +314,7 @@ class SphinxRecognizer:
                 self._choose_mean(len(fresh))
                 self._start()
             self._in_utt, self._utt_frames, self._peak, self._voiced = True, 0, 0.0, 0
-            self._utt_audio = []
-            self._refused = False
-            self._gate.reset()
-            self._best_prob.clear()
-            if self._arbiter:
-                self._arbiter.reset()
+            self._forget_utterance()
         self._next_to_feed = self._frame_no
         for frame in fresh:
             samples = from_pcm(frame)
