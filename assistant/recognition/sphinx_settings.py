@@ -95,12 +95,12 @@ class SphinxSettings:
     stock_spotter: bool = True
     """A spotter listens with the stock model too (the adapted spotter's margins are then lowered
     by `adapted_margin`). False: the adapted model's spotter listens alone, at the stock thresholds:
-    a third less CPU time (real-time factor median 0.115 -> 0.081 over the benchmark, 0.173 ->
-    0.127 at 0 dB), held-out clean other words taken 15 -> 12 of 273, real speakers' answers about
-    as before (10 dB "no" 39 -> 38 of 49, 0 dB "yes" and "no" 58 -> 52 of 103); but espeak-ng's
+    a third less CPU time (real-time factor median 0.107 -> 0.076 over the benchmark, 0.158 ->
+    0.116 at 0 dB), held-out clean other words taken 15 -> 12 of 273, real speakers' answers about
+    as before (10 dB "no" 40 -> 39 of 49, 0 dB "yes" and "no" 58 -> 52 of 103); but espeak-ng's
     voices are heard worse (10 dB phrases 18 -> 14 of 48, "please stop" decided at its end instead
     of at the "stop"; seven tests fail), so it is not the default (docs/BENCHMARKS.md, Recognition,
-    twenty-fourth round)."""
+    twenty-fourth and twenty-sixth rounds)."""
     adapted_margin: float = 200.0
     """How much more margin a word needs from the adapted spotter than from the stock one."""
     adapted_margin_overrides: dict[str, float] = field(default_factory=lambda: {"stop": 300.0, "no": 100.0})
