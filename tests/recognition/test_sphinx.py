@@ -677,3 +677,23 @@ def test_an_utterance_read_as_garbage_is_decided_without_the_lattice(speech_comm
     assert found[True] == found[False], found
     assert built[False] >= len(clips), built
     assert built[True] < built[False] / 2, built
+
+
+def test_a_one_word_answer_the_spotter_has_is_decided_without_the_lattice(speech_commands):
+    """Where the grammar's search reads a one-word phrase of this state ("yes") and the spotter
+    has a word, the spotter decides whatever the lattice would read but a phrase of several words:
+    the lattice is not built, and every decision is the same as with it."""
+    from assistant.recognition.sphinx import SphinxRecognizer, SphinxSettings
+
+    clips = [p for word in ("yes", "no") for p in sorted((speech_commands / word).glob("*.wav"))[:10]]
+    found, built = {}, {}
+    for skip in (False, True):
+        recognizer = SphinxRecognizer(settings=SphinxSettings(lattice_only_for_phrases=skip))
+        recognizer.set_grammar("answer")
+        recognizer._cmd = counter = _CountsLattices(recognizer._cmd)
+        hyps = [heard(recognizer, ev.pad(from_pcm(read_wav(clip)))) for clip in clips]
+        found[skip], built[skip] = [h.intent if h else None for h in hyps], counter.built
+    print(f"lattices built of {len(clips)} answers: always {built[False]}, only for phrases {built[True]}")
+    assert found[True] == found[False], found
+    assert sum(f == p.parent.name for f, p in zip(found[True], clips)) >= 16, found
+    assert built[True] <= built[False] - 4, built
