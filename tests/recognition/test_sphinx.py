@@ -660,20 +660,27 @@ class _CountsLattices:
         return call
 
 
-def test_an_utterance_read_as_garbage_is_decided_without_the_lattice(speech_commands):
-    """Other words the grammar's search reads as garbage words are decided from that reading: the
-    lattice (36 ms an utterance clean, 240 ms at 0 dB) is not built, and every decision is the
-    same as with it."""
+def _decided_with_and_without_the_lattice(clips: list, field: str) -> tuple[dict, dict]:
+    """Each clip decided by a recogniser that always builds the lattice (False) and by one that
+    builds it only where a phrase needs it (True): the decisions' `field` and the lattices built."""
     from assistant.recognition.sphinx import SphinxRecognizer, SphinxSettings
 
-    clips = sorted((speech_commands / "_unknown_").glob("*.wav"))[:12]
     found, built = {}, {}
     for skip in (False, True):
         recognizer = SphinxRecognizer(settings=SphinxSettings(lattice_only_for_phrases=skip))
         recognizer.set_grammar("answer")
         recognizer._cmd = counter = _CountsLattices(recognizer._cmd)
         hyps = [heard(recognizer, ev.pad(from_pcm(read_wav(clip)))) for clip in clips]
-        found[skip], built[skip] = [h.text if h else None for h in hyps], counter.built
+        found[skip], built[skip] = [getattr(h, field) if h else None for h in hyps], counter.built
+    return found, built
+
+
+def test_an_utterance_read_as_garbage_is_decided_without_the_lattice(speech_commands):
+    """Other words the grammar's search reads as garbage words are decided from that reading: the
+    lattice (36 ms an utterance clean, 240 ms at 0 dB) is not built, and every decision is the
+    same as with it."""
+    clips = sorted((speech_commands / "_unknown_").glob("*.wav"))[:12]
+    found, built = _decided_with_and_without_the_lattice(clips, "text")
     assert found[True] == found[False], found
     assert built[False] >= len(clips), built
     assert built[True] < built[False] / 2, built
@@ -683,16 +690,8 @@ def test_a_one_word_answer_the_spotter_has_is_decided_without_the_lattice(speech
     """Where the grammar's search reads a one-word phrase of this state ("yes") and the spotter
     has a word, the spotter decides whatever the lattice would read but a phrase of several words:
     the lattice is not built, and every decision is the same as with it."""
-    from assistant.recognition.sphinx import SphinxRecognizer, SphinxSettings
-
     clips = [p for word in ("yes", "no") for p in sorted((speech_commands / word).glob("*.wav"))[:10]]
-    found, built = {}, {}
-    for skip in (False, True):
-        recognizer = SphinxRecognizer(settings=SphinxSettings(lattice_only_for_phrases=skip))
-        recognizer.set_grammar("answer")
-        recognizer._cmd = counter = _CountsLattices(recognizer._cmd)
-        hyps = [heard(recognizer, ev.pad(from_pcm(read_wav(clip)))) for clip in clips]
-        found[skip], built[skip] = [h.intent if h else None for h in hyps], counter.built
+    found, built = _decided_with_and_without_the_lattice(clips, "intent")
     print(f"lattices built of {len(clips)} answers: always {built[False]}, only for phrases {built[True]}")
     assert found[True] == found[False], found
     assert sum(f == p.parent.name for f, p in zip(found[True], clips)) >= 16, found
