@@ -99,8 +99,11 @@ class SphinxSettings:
     0.116 at 0 dB), held-out clean other words taken 15 -> 12 of 273, real speakers' answers about
     as before (10 dB "no" 40 -> 39 of 49, 0 dB "yes" and "no" 58 -> 52 of 103); but espeak-ng's
     voices are heard worse (10 dB phrases 18 -> 14 of 48, "please stop" decided at its end instead
-    of at the "stop"; seven tests fail), so it is not the default (docs/BENCHMARKS.md, Recognition,
-    twenty-fourth and twenty-sixth rounds)."""
+    of at the "stop"; seven tests fail), and voices unlike the dev speakers lose their "stop":
+    forty espeak-ng takes in a row of "stop", "stop it now", "stop that" and "stop everything" in
+    five voices, 40 heard (38 at the "stop") with both spotters, 33 (10) with the adapted one
+    alone. So it is not the default (docs/BENCHMARKS.md, Recognition, twenty-fourth, twenty-sixth
+    and twenty-seventh rounds)."""
     adapted_margin: float = 200.0
     """How much more margin a word needs from the adapted spotter than from the stock one."""
     adapted_margin_overrides: dict[str, float] = field(default_factory=lambda: {"stop": 300.0, "no": 100.0})
