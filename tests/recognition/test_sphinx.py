@@ -355,12 +355,12 @@ def test_please_stop_is_decided_at_the_stop_not_at_the_end(sphinx, say):
     assert all(h is not None and h.intent == "stop" and not h.final for h in hyps), hyps
 
 
-def test_stop_phrases_in_voices_unlike_the_adapted_models_are_heard_at_the_stop(say):
+def test_stop_phrases_in_voices_unlike_the_dev_speakers_are_heard_at_the_stop(say):
     """Why the stock model's spotter listens beside the adapted one (`SphinxSettings.stock_spotter`):
     the adapted model learnt the dev set's `tune` speakers, and voices unlike them are heard at
-    their "stop" by the stock one. Forty takes in a row (the running mean carries on, as in a session): both
-    spotters hear all 40 as "stop", 38 at the "stop"; the adapted spotter alone 33, 10 at the
-    "stop", and seven not at all (docs/BENCHMARKS.md, Recognition, twenty-seventh round)."""
+    their "stop" by the stock one. Forty takes in a row (the running mean carries on, as in a
+    session): both spotters hear all 40 as "stop", 38 at the "stop"; the adapted spotter alone 33,
+    10 at the "stop", and seven not at all (docs/BENCHMARKS.md, Recognition, twenty-seventh round)."""
     from assistant.recognition.sphinx import SphinxRecognizer
 
     recognizer = SphinxRecognizer()
