@@ -460,11 +460,11 @@ class SphinxRecognizer:
     def _decide_at_end(self, reading: str) -> Hypothesis | None:
         """PocketSphinx's decision on the utterance just ended; `reading`: the search's own best
         reading of it, taken before it ended."""
-        if self._plan is None:
-            return self._judge(reading if self._reading_stands(reading, None) else self._best_phrase(), final=True)
-        seen = self._spotted()
-        spotted = self._spotted_hypothesis(self._arbiter.close(seen, self._kws.n_frames()), final=True)
+        spotted = None if self._plan is None else self._spotted_hypothesis(
+            self._arbiter.close(self._spotted(), self._kws.n_frames()), final=True)
         text = reading if self._reading_stands(reading, spotted) else self._best_phrase()
+        if self._plan is None:
+            return self._judge(text, final=True)
         if text in self._plan.grammar_owned and self._grammar_sure(text):
             phrase = self._judge(text, final=True)
             if spotted is not None and spotted.intent in SAFETY_COMMANDS and (
