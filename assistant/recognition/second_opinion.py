@@ -1,9 +1,10 @@
 """The word check's second opinion on what the built-in engine decided about one utterance.
 
 PocketSphinx barely tells "no" from "go" or "stop" from "up"; the word check (word_check.py)
-tells them apart far better. It is asked about utterances one word long and about a word spotted
-inside a longer one. It may take its own word where PocketSphinx heard nothing, refuse
-PocketSphinx's word, or let it stand (SphinxSettings.word_check and the settings after it).
+tells them apart far better. It is asked about utterances one word long, about a word spotted
+inside a longer one, and about a longer utterance in which PocketSphinx heard nothing. It may
+take its own word where PocketSphinx heard nothing, refuse PocketSphinx's word, or let it stand
+(SphinxSettings.word_check and the settings after it).
 """
 
 from __future__ import annotations
@@ -105,25 +106,21 @@ class SecondOpinion:
         another intent (`word_check_overrule`) or it is a lone word like one of the check's that
         the check is far from hearing (`word_check_alternate_floor`). A spotted word that began
         `word_start_s` after the onset, later than WORD_AFTER_S, is heard alone, with quiet
-        before it: the check learnt single words ("please stop" scored down to -7.5)."""
+        before it: the check learnt single words ("please stop" scored down to -7.5). A longer
+        utterance in which PocketSphinx heard nothing gives only a word the check hears plainly
+        (`word_check_long_margin`)."""
         check, settings = self.check, self.settings
         own_word = word_start_s is not None and word_start_s > WORD_AFTER_S
         long_ok = own_word and settings.word_check_spotted_in_talk
         if not (long_ok or self._one_word_long(utt)):
-            return hyp
+            return self._long_word(utt) if hyp is None and final else hyp
         unvoiced = not utt.speech_like
         if unvoiced and (hyp is not None or settings.word_check_unvoiced_margin is None or not utt.loud):
             return hyp
         if hyp is not None and hyp.text not in check.words and hyp.intent in SAFETY_COMMANDS:
             return hyp  # "that hurts", "wait": never overruled, so not worth the check's time
-        # the spotted word alone, or the utterance from WORD_LEAD_S before its onset
-        span_s = utt.duration_s + (WORD_OWN_LEAD_S - word_start_s if own_word else WORD_LEAD_S)
-        heard = from_pcm(b"".join(utt.last(span_s)))
-        # room tone before the word alone as long as the usual lead; else padding for a stream just begun
-        missing = round(span_s / utt.frame_s) * utt.frame_samples - len(heard)
-        pad = round(WORD_LEAD_S * SAMPLE_RATE) if own_word else max(0, missing)
-        audio = np.concatenate([_QUIET[:pad], heard, _QUIET[: round(WORD_QUIET_S * SAMPLE_RATE)]])
-        margins = {w: m for w, m in check.margins(audio).items() if self._intent_of(w)}
+        audio = self._audio(utt, word_start_s if own_word else None)
+        margins = self._margins(audio)
         if not margins:
             return hyp
         best = max(margins, key=margins.get)
@@ -146,6 +143,31 @@ class SecondOpinion:
         if intent != hyp.intent and margins[best] >= settings.word_check_overrule:
             return self._checked_word(best, margins[best], final, utt)
         return None if self._lone_alternate(hyp, margins) else hyp
+
+    def _long_word(self, utt: Utterance) -> Hypothesis | None:
+        """The check's word in a voiced utterance too long to judge otherwise (up to the audio
+        kept), heard at `word_check_long_margin` or more over the whole of it; else None."""
+        bar = self.settings.word_check_long_margin
+        if bar is None or not utt.speech_like or utt.duration_s > WORD_AUDIO_S - WORD_LEAD_S:
+            return None
+        margins = self._margins(self._audio(utt))
+        best = max(margins, key=margins.get, default=None)
+        return self._checked_word(best, margins[best], True, utt) if best and margins[best] >= bar else None
+
+    @staticmethod
+    def _audio(utt: Utterance, own_start_s: float | None = None) -> np.ndarray:
+        """What the check hears: the utterance from WORD_LEAD_S before its onset, or a spotted
+        word alone (begun `own_start_s` after the onset) with room tone before it; quiet after."""
+        span_s = utt.duration_s + (WORD_LEAD_S if own_start_s is None else WORD_OWN_LEAD_S - own_start_s)
+        heard = from_pcm(b"".join(utt.last(span_s)))
+        # room tone before the word alone as long as the usual lead; else padding for a stream just begun
+        missing = round(span_s / utt.frame_s) * utt.frame_samples - len(heard)
+        pad = max(0, missing) if own_start_s is None else round(WORD_LEAD_S * SAMPLE_RATE)
+        return np.concatenate([_QUIET[:pad], heard, _QUIET[: round(WORD_QUIET_S * SAMPLE_RATE)]])
+
+    def _margins(self, audio: np.ndarray) -> dict[str, float]:
+        """The check's margin for each of its words that is a phrase of the grammar listened for."""
+        return {w: m for w, m in self.check.margins(audio).items() if self._intent_of(w)}
 
     def _lone_alternate(self, hyp: Hypothesis, margins: dict[str, float]) -> bool:
         """`hyp` is a lone word that begins like the check's word of its intent ("nah" and "none"
