@@ -73,6 +73,11 @@ class Utterance:
     def frame_samples(self) -> int:
         return round(self.frame_s * SAMPLE_RATE)
 
+    @property
+    def kept_whole(self) -> bool:
+        """The audio kept (WORD_AUDIO_S) holds all of the utterance and WORD_LEAD_S before it."""
+        return self.duration_s <= WORD_AUDIO_S - WORD_LEAD_S
+
     def last(self, seconds: float) -> list[bytes]:
         """The latest frames, `seconds` of them (as many as were kept)."""
         n = round(seconds / self.frame_s)
@@ -148,7 +153,7 @@ class SecondOpinion:
         """The check's word in a voiced utterance too long to judge otherwise (up to the audio
         kept), heard at `word_check_long_margin` or more over the whole of it; else None."""
         bar = self.settings.word_check_long_margin
-        if bar is None or not utt.speech_like or utt.duration_s > WORD_AUDIO_S - WORD_LEAD_S:
+        if bar is None or not utt.speech_like or not utt.kept_whole:
             return None
         margins = self._margins(self._audio(utt))
         best = max(margins, key=margins.get, default=None)
@@ -188,7 +193,7 @@ class SecondOpinion:
         SphinxSettings.word_check_max_s and word_check_loud_s)."""
         if utt.duration_s <= self.settings.word_check_max_s:
             return True
-        if utt.duration_s > WORD_AUDIO_S - WORD_LEAD_S:
+        if not utt.kept_whole:
             return False  # longer than the audio kept for the check
         levels = 20 * np.log10(np.array([rms(from_pcm(f)) for f in utt.frames()]) + 1e-6)
         loud = np.nonzero(levels >= max(levels.max() - WORD_PEAK_DB,
